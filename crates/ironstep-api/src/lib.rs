@@ -1,0 +1,1 @@
+//! ironstep-api (skeleton; see the crate table in README.md).

@@ -1,0 +1,1 @@
+//! ironstep-asl (skeleton; see the crate table in README.md).

@@ -1,0 +1,1 @@
+//! ironstep-console (skeleton; see the crate table in README.md).

@@ -1,0 +1,1 @@
+//! ironstep-core (skeleton; see the crate table in README.md).

@@ -1,0 +1,1 @@
+//! ironstep-functions (skeleton; see the crate table in README.md).

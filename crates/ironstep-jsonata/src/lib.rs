@@ -1,0 +1,1 @@
+//! ironstep-jsonata (skeleton; see the crate table in README.md).

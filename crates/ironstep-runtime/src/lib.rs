@@ -1,0 +1,1 @@
+//! ironstep-runtime (skeleton; see the crate table in README.md).

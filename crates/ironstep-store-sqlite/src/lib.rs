@@ -1,0 +1,1 @@
+//! ironstep-store-sqlite (skeleton; see the crate table in README.md).

@@ -1,0 +1,1 @@
+//! ironstep-store (skeleton; see the crate table in README.md).

@@ -1,0 +1,1 @@
+//! ironstep-tests (skeleton; see the crate table in README.md).
