@@ -1,0 +1,17 @@
+//! JSON text as AWS records it.
+
+use serde_json::Value;
+
+/// Compact JSON text (no spaces), as AWS writes `input`/`output`/`parameters` in history events.
+pub fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
+}
+
+/// A number as AWS prints it inside messages: integers without a fraction.
+pub fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
