@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ironstep_jsonata::{Expression, Template as JsonataTemplate};
-use ironstep_query::intrinsic::Intrinsic;
 use ironstep_query::path::Path;
-use ironstep_query::template::Template;
+use ironstep_query::template::{Expr, Template};
 use serde_json::Value;
 
 use crate::resource::Resource;
@@ -359,10 +358,8 @@ pub struct Succeed {
 pub enum FailField {
     /// `Error`/`Cause` literal.
     Literal(String),
-    /// `ErrorPath`/`CausePath` as a path.
-    Path(Path),
-    /// `ErrorPath`/`CausePath` as an intrinsic function.
-    Intrinsic(Intrinsic),
+    /// `ErrorPath`/`CausePath`: a path or an intrinsic function.
+    Expr(Expr),
     /// JSONata `Error`/`Cause`.
     Jsonata(Expression),
 }

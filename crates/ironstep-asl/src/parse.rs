@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ironstep_jsonata::{Expression, Template as JsonataTemplate};
-use ironstep_query::intrinsic::Intrinsic;
 use ironstep_query::path::Path;
-use ironstep_query::template::Template;
+use ironstep_query::template::{Expr, Template};
 use serde_json::{Map as JsonMap, Value};
 
 use crate::diagnostic::{Code, Diagnostic, pointer_escape};
@@ -887,25 +886,10 @@ impl<'o> Parser<'o> {
                 self.schema(format!("The field '{path_name}' must be a string"), at);
                 return None;
             };
-            if s.starts_with('$') {
-                return match Path::parse(s) {
-                    Ok(p) => Some(FailField::Path(p)),
-                    Err(e) => {
-                        self.schema(
-                            format!("The value for the field '{path_name}' must be a valid JSONPath or a valid intrinsic function call: {e}"),
-                            at,
-                        );
-                        None
-                    }
-                };
-            }
-            return match Intrinsic::parse(s) {
-                Ok(i) => Some(FailField::Intrinsic(i)),
+            return match Expr::parse(s, path_name) {
+                Ok(e) => Some(FailField::Expr(e)),
                 Err(e) => {
-                    self.schema(
-                        format!("The value for the field '{path_name}' must be a valid JSONPath or a valid intrinsic function call: {e}"),
-                        at,
-                    );
+                    self.schema(e.message().to_string(), at);
                     None
                 }
             };
@@ -1321,7 +1305,7 @@ impl<'o> Parser<'o> {
                     "" => at.to_string(),
                     inner => format!("{at}{inner}"),
                 };
-                self.schema(e.to_string(), loc);
+                self.schema(e.message().to_string(), loc);
                 None
             }
         }
@@ -1358,21 +1342,46 @@ impl<'o> Parser<'o> {
         match JsonataTemplate::compile(v) {
             Ok(t) => Some(t),
             Err(e) => {
-                let (code, msg, inner) = e.diagnostic();
-                let code = if code == "UNSUPPORTED_JSONATA_EXPRESSION" {
-                    Code::UnsupportedJsonataExpression
-                } else {
-                    Code::InvalidJsonataExpression
-                };
-                self.diag(code, msg, format!("{at}{inner}"));
+                for (path, err) in &e.errors {
+                    // AWS locates the diagnostic at the field; the path inside it is kept in
+                    // the JSON pointer so that nested expressions are easy to find.
+                    let mut loc = at.to_string();
+                    for seg in &path.0 {
+                        match seg {
+                            ironstep_jsonata::PathSegment::Key(k) => {
+                                loc.push('/');
+                                loc.push_str(&pointer_escape(k));
+                            }
+                            ironstep_jsonata::PathSegment::Index(i) => {
+                                loc.push('/');
+                                loc.push_str(&i.to_string());
+                            }
+                        }
+                    }
+                    self.jsonata_diagnostics(err, &loc);
+                }
                 None
             }
         }
     }
 
+    fn jsonata_diagnostics(&mut self, err: &ironstep_jsonata::CompileError, at: &str) {
+        for d in &err.diagnostics {
+            let code = match d.code {
+                ironstep_jsonata::DiagnosticCode::UnsupportedJsonataExpression => {
+                    Code::UnsupportedJsonataExpression
+                }
+                ironstep_jsonata::DiagnosticCode::InvalidJsonataExpression => {
+                    Code::InvalidJsonataExpression
+                }
+            };
+            self.diag(code, d.message.clone(), at.to_string());
+        }
+    }
+
     /// A field whose whole value is one `{% %}` expression.
     fn jsonata_whole(&mut self, s: &str, at: &str) -> Option<Expression> {
-        let Some(inner) = s.strip_prefix("{%").and_then(|r| r.strip_suffix("%}")) else {
+        let Some(inner) = ironstep_jsonata::parse_expression_string(s) else {
             let field = at.rsplit('/').next().unwrap_or(at);
             self.schema(
                 format!("The value for the field '{field}' must be a JSONata expression enclosed in '{{%' and '%}}'"),
@@ -1383,13 +1392,7 @@ impl<'o> Parser<'o> {
         match Expression::compile(inner) {
             Ok(e) => Some(e),
             Err(e) => {
-                let (code, msg, _) = e.diagnostic();
-                let code = if code == "UNSUPPORTED_JSONATA_EXPRESSION" {
-                    Code::UnsupportedJsonataExpression
-                } else {
-                    Code::InvalidJsonataExpression
-                };
-                self.diag(code, msg, at.to_string());
+                self.jsonata_diagnostics(&e, at);
                 None
             }
         }

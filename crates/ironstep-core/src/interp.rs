@@ -1118,7 +1118,7 @@ impl Execution {
                         let ctx = LazyContext::new(&self.info, sc);
                         let vars = self.var_lookup(fid);
                         let env = Env::new(&error_output, &ctx, &vars);
-                        assign_pairs(eval::template(t, &env, cx.entropy)?)
+                        assign_pairs(eval::template(t, &env)?)
                     }
                     _ => Vec::new(),
                 };
@@ -1127,14 +1127,16 @@ impl Execution {
             }
             QueryLanguage::Jsonata => {
                 let sc = self.state_ctx(cx, at, None, None);
-                let mut js = eval::JsonataEnv::new(self, fid, &at.raw_input, sc, cx.now);
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
                 js.set_error_output(&error_output);
                 let assigned = match &c.assign {
-                    Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign", cx.entropy)?),
+                    Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
                     _ => Vec::new(),
                 };
                 let output = match &c.output {
-                    Some(t) => js.template(t, "Output", cx.entropy)?,
+                    Some(t) => js.template(t, "Output")?,
                     None => error_output,
                 };
                 Ok((output, assigned))
@@ -1221,14 +1223,14 @@ impl Execution {
                     r.clone()
                 } else if let Some(t) = &p.parameters {
                     let env = Env::new(&effective, &ctx, &vars);
-                    eval::template(t, &env, cx.entropy)?
+                    eval::template(t, &env)?
                 } else {
                     effective
                 };
                 let assigned = match &p.flow.assign {
                     Some(Payload::JsonPath(t)) => {
                         let env = Env::new(&result, &ctx, &vars);
-                        assign_pairs(eval::template(t, &env, cx.entropy)?)
+                        assign_pairs(eval::template(t, &env)?)
                     }
                     _ => Vec::new(),
                 };
@@ -1262,7 +1264,7 @@ impl Execution {
                 let assigned = match &flow.assign {
                     Some(Payload::JsonPath(t)) => {
                         let env = Env::new(&effective, &ctx, &vars);
-                        assign_pairs(eval::template(t, &env, cx.entropy)?)
+                        assign_pairs(eval::template(t, &env)?)
                     }
                     _ => Vec::new(),
                 };
@@ -1282,13 +1284,15 @@ impl Execution {
         flow: &DataFlow,
         input: Value,
     ) -> Result<(Value, Vec<(String, Value)>), Failure> {
-        let mut js = eval::JsonataEnv::new(self, fid, &input, sc, cx.now);
+        let js_vars = self.var_lookup(fid);
+
+        let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
         let assigned = match &flow.assign {
-            Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign", cx.entropy)?),
+            Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
             _ => Vec::new(),
         };
         let output = match &flow.output {
-            Some(t) => js.template(t, "Output", cx.entropy)?,
+            Some(t) => js.template(t, "Output")?,
             None => input,
         };
         Ok((output, assigned))
@@ -1332,19 +1336,21 @@ impl Execution {
                     },
                 };
                 let assigned = match assign {
-                    Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env, cx.entropy)?),
+                    Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env)?),
                     _ => Vec::new(),
                 };
                 let output = eval::output_path(&c.flow.output_path, &effective, &env)?;
                 Ok((output, Transition::Next(next), assigned))
             }
             QueryLanguage::Jsonata => {
-                let mut js = eval::JsonataEnv::new(self, fid, &input, sc, cx.now);
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
                 let mut chosen = None;
                 for (i, rule) in c.choices.iter().enumerate() {
                     if let Condition::Jsonata(expr) = &rule.condition {
                         let loc = format!("Choices[{i}].Condition");
-                        if js.condition(expr, &loc, cx.entropy)? {
+                        if js.condition(expr, &loc)? {
                             chosen = Some(rule);
                             break;
                         }
@@ -1364,11 +1370,11 @@ impl Execution {
                     },
                 };
                 let assigned = match assign {
-                    Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign", cx.entropy)?),
+                    Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
                     _ => Vec::new(),
                 };
                 let output = match output_t {
-                    Some(t) => js.template(t, "Output", cx.entropy)?,
+                    Some(t) => js.template(t, "Output")?,
                     None => input,
                 };
                 Ok((output, Transition::Next(next), assigned))
@@ -1393,12 +1399,14 @@ impl Execution {
             heartbeat: false,
         };
         if state.query_language == QueryLanguage::Jsonata {
-            let mut js = eval::JsonataEnv::new(self, fid, input, sc, cx.now);
+            let js_vars = self.var_lookup(fid);
+
+            let mut js = eval::JsonataEnv::new(self, fid, cx.def, input, sc, cx.now, &mut *cx.entropy, &js_vars);
             for (field, slot, name) in [(&f.error, &mut out.error, "Error"), (&f.cause, &mut out.cause, "Cause")] {
                 *slot = match field {
                     None => None,
                     Some(FailField::Literal(s)) => Some(s.clone()),
-                    Some(FailField::Jsonata(e)) => Some(js.string(e, name, cx.entropy)?),
+                    Some(FailField::Jsonata(e)) => Some(js.string(e, name)?),
                     Some(_) => None,
                 };
             }
@@ -1413,7 +1421,7 @@ impl Execution {
                 Some(FailField::Literal(s)) => Some(s.clone()),
                 Some(FailField::Path(p)) => Some(eval::fail_path_string(p, name, &env)?),
                 Some(FailField::Intrinsic(i)) => {
-                    Some(eval::fail_intrinsic_string(i, name, &env, cx.entropy)?)
+                    Some(eval::fail_intrinsic_string(i, name, &env)?)
                 }
                 Some(FailField::Jsonata(_)) => None,
             };
@@ -1443,21 +1451,23 @@ impl Execution {
                 let env = Env::new(&effective, &ctx, &vars);
                 let due = eval::wait_due(&w.duration, &env, cx.now)?;
                 let assigned = match &w.flow.assign {
-                    Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env, cx.entropy)?),
+                    Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env)?),
                     _ => Vec::new(),
                 };
                 let output = eval::output_path(&w.flow.output_path, &effective, &env)?;
                 Ok((due, output, assigned))
             }
             QueryLanguage::Jsonata => {
-                let mut js = eval::JsonataEnv::new(self, fid, &input, sc, cx.now);
-                let due = js.wait_due(&w.duration, cx.now, cx.entropy)?;
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
+                let due = js.wait_due(&w.duration, cx.now)?;
                 let assigned = match &w.flow.assign {
-                    Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign", cx.entropy)?),
+                    Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
                     _ => Vec::new(),
                 };
                 let output = match &w.flow.output {
-                    Some(t) => js.template(t, "Output", cx.entropy)?,
+                    Some(t) => js.template(t, "Output")?,
                     None => input.clone(),
                 };
                 Ok((due, output, assigned))
@@ -1506,8 +1516,13 @@ impl Execution {
             Resource::Activity { .. } => TaskFlavour::Activity,
             Resource::Service { .. } => TaskFlavour::Service,
         };
+        // Callback tasks and activities wait for a token; `.sync` tasks get one too, since AWS
+        // lets SendTaskSuccess end them early (recorded).
         let needs_token = matches!(task.resource, Resource::Activity { .. })
-            || task.resource.pattern() == Pattern::WaitForTaskToken;
+            || matches!(
+                task.resource.pattern(),
+                Pattern::WaitForTaskToken | Pattern::Sync | Pattern::Sync2
+            );
         let token = needs_token.then(|| {
             let a = cx.entropy.next_u64();
             let b = cx.entropy.next_u64();
@@ -1637,7 +1652,7 @@ impl Execution {
                 let effective = eval::input_path(&task.flow.input_path, &at.raw_input, &env)?;
                 let env = Env::new(&effective, &ctx, &vars);
                 let parameters = match &task.parameters {
-                    Some(Payload::JsonPath(t)) => eval::template(t, &env, cx.entropy)?,
+                    Some(Payload::JsonPath(t)) => eval::template(t, &env)?,
                     _ => effective.clone(),
                 };
                 let timeout = eval::number_seconds(task.timeout.as_ref(), "TimeoutSecondsPath", &env)?;
@@ -1646,13 +1661,15 @@ impl Execution {
                 Ok((parameters, timeout, heartbeat))
             }
             QueryLanguage::Jsonata => {
-                let mut js = eval::JsonataEnv::new(self, fid, &at.raw_input, sc, cx.now);
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
                 let parameters = match &task.parameters {
-                    Some(Payload::Jsonata(t)) => js.template(t, "Arguments", cx.entropy)?,
+                    Some(Payload::Jsonata(t)) => js.template(t, "Arguments")?,
                     _ => at.raw_input.clone(),
                 };
-                let timeout = js.seconds(task.timeout.as_ref(), "TimeoutSeconds", cx.entropy)?;
-                let heartbeat = js.seconds(task.heartbeat.as_ref(), "HeartbeatSeconds", cx.entropy)?;
+                let timeout = js.seconds(task.timeout.as_ref(), "TimeoutSeconds")?;
+                let heartbeat = js.seconds(task.heartbeat.as_ref(), "HeartbeatSeconds")?;
                 Ok((parameters, timeout, heartbeat))
             }
         }
@@ -1986,9 +2003,11 @@ impl Execution {
                 }
             })(),
             QueryLanguage::Jsonata => {
-                let mut js = eval::JsonataEnv::new(self, fid, &input, sc, cx.now);
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
                 match &par.parameters {
-                    Some(Payload::Jsonata(t)) => js.template(t, "Arguments", cx.entropy),
+                    Some(Payload::Jsonata(t)) => js.template(t, "Arguments"),
                     _ => Ok(input.clone()),
                 }
             }
@@ -2109,17 +2128,18 @@ impl Execution {
                 Ok::<_, Failure>((effective, items, None, mc, tc, tp))
             })(),
             QueryLanguage::Jsonata => (|| {
-                let mut js = eval::JsonataEnv::new(self, fid, &input, sc.clone(), cx.now);
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc.clone(), cx.now, &mut *cx.entropy, &js_vars);
                 let (items, keys) = match &map.items {
-                    Items::Jsonata(t) => js.map_items(t, cx.entropy)?,
+                    Items::Jsonata(t) => js.map_items(t)?,
                     Items::Path(_) => (Vec::new(), None),
                 };
-                let mc = js.number(map.max_concurrency.as_ref(), "MaxConcurrency", cx.entropy)?;
-                let tc = js.number(map.tolerated_failure_count.as_ref(), "ToleratedFailureCount", cx.entropy)?;
+                let mc = js.number(map.max_concurrency.as_ref(), "MaxConcurrency")?;
+                let tc = js.number(map.tolerated_failure_count.as_ref(), "ToleratedFailureCount")?;
                 let tp = js.number(
                     map.tolerated_failure_percentage.as_ref(),
                     "ToleratedFailurePercentage",
-                    cx.entropy,
                 )?;
                 Ok((input.clone(), items, keys, mc, tc, tp))
             })(),
@@ -2276,11 +2296,13 @@ impl Execution {
                 eval::template(t, &env, cx.entropy)
             }
             Payload::Jsonata(t) => {
-                let mut js = eval::JsonataEnv::new(self, fid, &run.at.raw_input, sc, cx.now);
+                let js_vars = self.var_lookup(fid);
+
+                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &run.at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
                 if let Some(keys) = &run.keys {
                     js.set_item_key(keys.get(index).map(String::as_str));
                 }
-                js.template(t, "ItemSelector", cx.entropy)
+                js.template(t, "ItemSelector")
             }
         }
     }
@@ -2473,11 +2495,11 @@ fn result_flow(
             let vars = exec.var_lookup(fid);
             let env = Env::new(&result, &ctx, &vars);
             let assigned = match &flow.assign {
-                Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env, cx.entropy)?),
+                Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env)?),
                 _ => Vec::new(),
             };
             let selected = match selector {
-                Some(t) => eval::template(t, &env, cx.entropy)?,
+                Some(t) => eval::template(t, &env)?,
                 None => result,
             };
             let merged = eval::result_path(&flow.result_path, at.raw_input.clone(), selected)?;
@@ -2486,14 +2508,16 @@ fn result_flow(
             Ok((output, assigned))
         }
         QueryLanguage::Jsonata => {
-            let mut js = eval::JsonataEnv::new(exec, fid, &at.raw_input, sc, cx.now);
+            let js_vars = exec.var_lookup(fid);
+
+            let mut js = eval::JsonataEnv::new(exec, fid, cx.def, &at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
             js.set_result(&result);
             let assigned = match &flow.assign {
-                Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign", cx.entropy)?),
+                Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
                 _ => Vec::new(),
             };
             let output = match &flow.output {
-                Some(t) => js.template(t, "Output", cx.entropy)?,
+                Some(t) => js.template(t, "Output")?,
                 None => result,
             };
             Ok((output, assigned))

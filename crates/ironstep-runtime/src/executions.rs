@@ -1,0 +1,800 @@
+//! Executions: start, deliver inputs, commit steps, act on commands, describe, list, history,
+//! stop, task tokens, and crash recovery.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use ironstep_asl::Definition;
+use ironstep_core::{
+    Command, Execution, ExecutionInfo, HistoryEvent, Input, Options, Outcome, Step, TaskId,
+    TaskRequest, TimerKind,
+};
+use ironstep_store::{DispatchRecord, ExecutionFilter, ExecutionRecord, Mutation, StoreError, StoredEvent, TimerRecord};
+use serde_json::Value;
+use tokio::sync::{Mutex as AsyncMutex, oneshot};
+
+use crate::arn;
+use crate::error::{ErrorCode, ServiceError, ServiceResult};
+use crate::{Engine, Inner, Millis, OsEntropy, Recovered, lock, parse_json};
+
+/// The largest execution input AWS accepts (bytes).
+const MAX_INPUT: usize = 262_144;
+
+pub(crate) struct Live {
+    exec: Execution,
+    def: Arc<Definition>,
+    pub(crate) record: ExecutionRecord,
+    express: bool,
+    /// Events of executions that are not persisted (Express with history on).
+    events: Vec<HistoryEvent>,
+}
+
+#[derive(Default)]
+pub(crate) struct Slot {
+    live: Option<Live>,
+    /// Set when the slot was removed from the map; a waiter must fetch the current one.
+    retired: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct LiveMap {
+    map: Mutex<HashMap<String, Arc<AsyncMutex<Slot>>>>,
+}
+
+impl LiveMap {
+    fn slot(&self, arn: &str) -> Arc<AsyncMutex<Slot>> {
+        lock(&self.map)
+            .entry(arn.to_string())
+            .or_insert_with(|| Arc::new(AsyncMutex::new(Slot::default())))
+            .clone()
+    }
+
+    fn remove(&self, arn: &str, slot: &Arc<AsyncMutex<Slot>>) {
+        let mut map = lock(&self.map);
+        if map.get(arn).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            map.remove(arn);
+        }
+    }
+
+    /// How many executions are held in memory (for memory measurements).
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+}
+
+/// Callers waiting for executions to close (StartSyncExecution, `.sync` parents, tests).
+#[derive(Default)]
+pub(crate) struct Waiters {
+    map: Mutex<HashMap<String, Vec<oneshot::Sender<ExecutionRecord>>>>,
+}
+
+/// What StartExecution returns.
+#[derive(Debug, Clone)]
+pub struct StartOutcome {
+    /// `executionArn`.
+    pub execution_arn: String,
+    /// `startDate`.
+    pub start_date: Millis,
+}
+
+/// What StartSyncExecution returns.
+#[derive(Debug, Clone)]
+pub struct SyncOutcome {
+    /// The closed execution.
+    pub record: ExecutionRecord,
+}
+
+/// One page of history.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// Events in AWS's JSON shape.
+    pub events: Vec<Value>,
+    /// Where the next page starts (the id of its first event), if any.
+    pub next: Option<u64>,
+}
+
+/// Options of a start.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    /// `stateMachineArn` (possibly a version or alias ARN).
+    pub state_machine_arn: String,
+    /// `name`.
+    pub name: Option<String>,
+    /// `input`.
+    pub input: Option<String>,
+    /// `traceHeader`.
+    pub trace_header: Option<String>,
+    /// Internal starts (nested executions) reuse a closed execution of the same name
+    /// instead of failing: a re-dispatched start after a crash finds the child it started.
+    pub idempotent_internal: bool,
+}
+
+fn status_of(o: &Outcome) -> &'static str {
+    o.status()
+}
+
+fn outcome_fields(o: &Outcome) -> (Option<String>, Option<String>, Option<String>) {
+    match o {
+        Outcome::Succeeded(v) => (Some(ironstep_core::json::compact(v)), None, None),
+        Outcome::Failed { error, cause }
+        | Outcome::TimedOut { error, cause }
+        | Outcome::Aborted { error, cause } => (None, error.clone(), cause.clone()),
+    }
+}
+
+/// The parent link AWS draws from a special key in the child's input.
+fn parent_of(input: &Value) -> Option<String> {
+    input
+        .get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+        .and_then(Value::as_str)
+        .filter(|s| s.starts_with("arn:"))
+        .map(str::to_string)
+}
+
+impl Engine {
+    /// StartExecution (Standard or Express).
+    pub async fn start_execution(&self, req: StartRequest) -> ServiceResult<StartOutcome> {
+        let (outcome, _) = self.start_inner(req, false).await?;
+        Ok(outcome)
+    }
+
+    /// StartSyncExecution: runs an Express execution to its end and returns it.
+    pub async fn start_sync_execution(&self, req: StartRequest) -> ServiceResult<SyncOutcome> {
+        let (_, rx) = self.start_inner(req, true).await?;
+        let rx = rx.ok_or_else(|| ServiceError::new(ErrorCode::ServiceFailure, "no waiter"))?;
+        match rx.await {
+            Ok(record) => Ok(SyncOutcome { record }),
+            Err(_) => Err(ServiceError::new(
+                ErrorCode::ServiceFailure,
+                "the execution was dropped before it finished",
+            )),
+        }
+    }
+
+    async fn start_inner(
+        &self,
+        req: StartRequest,
+        sync: bool,
+    ) -> ServiceResult<(StartOutcome, Option<oneshot::Receiver<ExecutionRecord>>)> {
+        if self.inner.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ServiceError::new(ErrorCode::ServiceFailure, "the engine is shutting down"));
+        }
+        let (machine, definition, role_arn, version_arn, alias_arn) =
+            self.resolve_for_start(&req.state_machine_arn).await?;
+        let express = machine.machine_type == "EXPRESS";
+        if sync && !express {
+            return Err(ServiceError::new(
+                ErrorCode::StateMachineTypeNotSupported,
+                "This operation is not supported by this type of state machine",
+            ));
+        }
+        let name = match req.name {
+            Some(n) => {
+                arn::check_name(&n)?;
+                n
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let raw_input = req.input.unwrap_or_else(|| "{}".to_string());
+        if raw_input.len() > MAX_INPUT {
+            return Err(ServiceError::new(
+                ErrorCode::ValidationException,
+                format!("1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_INPUT}"),
+            ));
+        }
+        let input = parse_json(&raw_input).map_err(|m| {
+            ServiceError::new(
+                ErrorCode::InvalidExecutionInput,
+                format!("Invalid State Machine Execution Input: '{m}'"),
+            )
+        })?;
+        let p = &self.inner.config.partition;
+        let execution_arn = if express {
+            p.express_execution(&machine.name, &name, &uuid::Uuid::new_v4().to_string())
+        } else {
+            p.execution(&machine.name, &name)
+        };
+        if !express && let Some(existing) = self.inner.store.get_execution(&execution_arn).await? {
+            return self.idempotent_start(existing, &raw_input, req.idempotent_internal);
+        }
+        let def = self.compile(&definition, express).map_err(|d| {
+            ServiceError::new(
+                ErrorCode::InvalidDefinition,
+                ironstep_asl::invalid_definition_message(&d),
+            )
+        })?;
+        let now = self.now();
+        let info = ExecutionInfo {
+            execution_arn: execution_arn.clone(),
+            name: name.clone(),
+            state_machine_arn: machine.arn.clone(),
+            state_machine_name: machine.name.clone(),
+            role_arn: role_arn.clone(),
+            region: p.region.clone(),
+            start_time: now,
+            input: input.clone(),
+            raw_input: raw_input.clone(),
+            redrive_count: 0,
+            sync_express: sync,
+            version_arn: version_arn.clone(),
+            alias_arn: alias_arn.clone(),
+        };
+        let options = Options {
+            record_history: !express || self.inner.config.express_history,
+        };
+        let (exec, step) = Execution::start(&def, info, options, now, &mut OsEntropy);
+        let record = ExecutionRecord {
+            arn: execution_arn.clone(),
+            state_machine_arn: machine.arn.clone(),
+            name,
+            status: "RUNNING".into(),
+            start_date: now,
+            stop_date: None,
+            input: raw_input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            version_arn,
+            alias_arn,
+            definition,
+            role_arn,
+            trace_header: req.trace_header,
+            parent_arn: parent_of(&input),
+            map_run_arn: None,
+            redrive_count: 0,
+            event_count: 0,
+        };
+        let rx = if sync {
+            let (tx, rx) = oneshot::channel();
+            lock(&self.inner.waiters.map)
+                .entry(execution_arn.clone())
+                .or_default()
+                .push(tx);
+            Some(rx)
+        } else {
+            None
+        };
+        let mut live = Live {
+            exec,
+            def,
+            record,
+            express,
+            events: Vec::new(),
+        };
+        self.inner.metrics.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let slot = self.inner.live.slot(&execution_arn);
+        let mut guard = slot.lock().await;
+        match self.apply_step(&mut live, step, None, true).await {
+            Ok(()) => {}
+            Err(e) => {
+                drop(guard);
+                self.inner.live.remove(&execution_arn, &slot);
+                if let Some(ServiceError { code: ErrorCode::ExecutionAlreadyExists, .. }) = Some(&e)
+                    && let Some(existing) = self.inner.store.get_execution(&execution_arn).await?
+                {
+                    return self.idempotent_start(existing, &raw_input, req.idempotent_internal);
+                }
+                return Err(e);
+            }
+        }
+        let outcome = StartOutcome {
+            execution_arn: execution_arn.clone(),
+            start_date: now,
+        };
+        let closed = live.record.status != "RUNNING";
+        let evict = !closed && !express && live.exec.running_tasks().is_empty() && live.exec.open_tokens().is_empty();
+        if closed || evict {
+            guard.retired = true;
+            self.inner.live.remove(&execution_arn, &slot);
+        } else {
+            guard.live = Some(live);
+        }
+        Ok((outcome, rx))
+    }
+
+    fn idempotent_start(
+        &self,
+        existing: ExecutionRecord,
+        raw_input: &str,
+        internal: bool,
+    ) -> ServiceResult<(StartOutcome, Option<oneshot::Receiver<ExecutionRecord>>)> {
+        let same_input = existing.input == raw_input
+            || parse_json(&existing.input).ok() == parse_json(raw_input).ok();
+        if same_input && (existing.status == "RUNNING" || internal) {
+            return Ok((
+                StartOutcome {
+                    execution_arn: existing.arn,
+                    start_date: existing.start_date,
+                },
+                None,
+            ));
+        }
+        Err(ServiceError::new(
+            ErrorCode::ExecutionAlreadyExists,
+            format!("Execution Already Exists: '{}'", existing.arn),
+        ))
+    }
+
+    /// Commit a step and act on it. `consumed` is the task whose answer this step consumed.
+    async fn apply_step(
+        &self,
+        live: &mut Live,
+        step: Step,
+        consumed: Option<TaskId>,
+        first: bool,
+    ) -> ServiceResult<()> {
+        let now = self.now();
+        let arn = live.record.arn.clone();
+        let durable = !live.express;
+        self.inner
+            .metrics
+            .transitions
+            .fetch_add(step.transitions, std::sync::atomic::Ordering::Relaxed);
+        let mut timers_put = Vec::new();
+        let mut timers_delete = Vec::new();
+        let mut dispatch_put = Vec::new();
+        let mut dispatch_delete: Vec<u64> = consumed.into_iter().collect();
+        let scale = self.inner.config.wait_scale;
+        for c in &step.commands {
+            match c {
+                Command::StartTimer { timer_id, due, kind } => {
+                    let due = match kind {
+                        TimerKind::Wait | TimerKind::Retry if scale != 1.0 => {
+                            let delay = (due - now).max(0) as f64 * scale;
+                            now + delay as i64
+                        }
+                        _ => *due,
+                    };
+                    timers_put.push(TimerRecord {
+                        execution_arn: arn.clone(),
+                        timer_id: *timer_id,
+                        due,
+                    });
+                }
+                Command::CancelTimer { timer_id } => timers_delete.push(*timer_id),
+                Command::ScheduleTask(t) => dispatch_put.push(DispatchRecord {
+                    execution_arn: arn.clone(),
+                    task_id: t.task_id,
+                    payload: serde_json::to_vec(t).unwrap_or_default(),
+                }),
+                Command::CancelTask { task_id, .. } => dispatch_delete.push(*task_id),
+            }
+        }
+        let events: Vec<StoredEvent> = if durable {
+            step.events
+                .iter()
+                .map(|e| StoredEvent {
+                    id: e.id,
+                    json: e.to_json(true).to_string(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !durable {
+            live.events.extend(step.events.iter().cloned());
+        }
+        let mut m = Mutation {
+            execution_arn: arn.clone(),
+            status: "RUNNING".into(),
+            events,
+            timers_put: timers_put.clone(),
+            timers_delete: timers_delete.clone(),
+            dispatch_put,
+            dispatch_delete,
+            ..Default::default()
+        };
+        if let Some(o) = &step.outcome {
+            let (output, error, cause) = outcome_fields(o);
+            m.status = status_of(o).into();
+            m.stop_date = Some(now);
+            m.output = output;
+            m.error = error;
+            m.cause = cause;
+            m.snapshot = None;
+            m.clear_all = true;
+        } else if durable {
+            m.snapshot = Some(serde_json::to_vec(&live.exec).map_err(|e| {
+                ServiceError::new(ErrorCode::ServiceFailure, format!("snapshot: {e}"))
+            })?);
+        }
+        // Keep the summary in step with what is committed.
+        live.record.status = m.status.clone();
+        live.record.event_count += step.events.len() as u64;
+        if m.stop_date.is_some() {
+            live.record.stop_date = m.stop_date;
+            live.record.output = m.output.clone();
+            live.record.error = m.error.clone();
+            live.record.cause = m.cause.clone();
+        }
+        if durable {
+            let r = if first {
+                let mut rec = live.record.clone();
+                rec.status = "RUNNING".into();
+                rec.event_count = 0;
+                rec.stop_date = None;
+                rec.output = None;
+                rec.error = None;
+                rec.cause = None;
+                self.inner.store.create_execution(rec, m).await
+            } else {
+                self.inner.store.commit(m).await
+            };
+            match r {
+                Ok(()) => {}
+                Err(StoreError::AlreadyExists(a)) => {
+                    return Err(ServiceError::new(
+                        ErrorCode::ExecutionAlreadyExists,
+                        format!("Execution Already Exists: '{a}'"),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.inner.metrics.steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The step is durable: act on it.
+        for t in &timers_delete {
+            self.inner.timers.cancel(&arn, *t);
+        }
+        for t in timers_put {
+            self.inner.timers.put(t.execution_arn, t.timer_id, t.due);
+        }
+        for c in step.commands {
+            match c {
+                Command::ScheduleTask(t) => crate::integrations::dispatch(self.clone(), arn.clone(), t),
+                Command::CancelTask {
+                    task_id,
+                    resource,
+                    submitted,
+                } => crate::integrations::cancel(self.clone(), arn.clone(), task_id, resource, submitted),
+                _ => {}
+            }
+        }
+        if step.outcome.is_some() {
+            self.inner.metrics.closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let waiters = lock(&self.inner.waiters.map).remove(&arn).unwrap_or_default();
+            for w in waiters {
+                let _ = w.send(live.record.clone());
+            }
+            if live.express {
+                self.inner.activities.forget_execution(&arn);
+            }
+        }
+        Ok(())
+    }
+
+    /// Deliver an input to an execution (loading it from the store if it was evicted). Inputs
+    /// for unknown or closed executions are dropped.
+    pub(crate) async fn deliver(&self, arn: &str, input: Input) {
+        if let Err(e) = self.try_deliver(arn, input).await {
+            tracing::warn!(execution = arn, "could not deliver an input: {e}");
+        }
+    }
+
+    pub(crate) async fn try_deliver(&self, arn: &str, input: Input) -> ServiceResult<bool> {
+        let consumed = match &input {
+            Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } => Some(*task_id),
+            _ => None,
+        };
+        loop {
+            let slot = self.inner.live.slot(arn);
+            let mut guard = slot.lock().await;
+            if guard.retired {
+                continue;
+            }
+            if guard.live.is_none() {
+                match self.load_live(arn).await? {
+                    Some(l) => guard.live = Some(l),
+                    None => {
+                        guard.retired = true;
+                        self.inner.live.remove(arn, &slot);
+                        return Ok(false);
+                    }
+                }
+            }
+            let Some(live) = guard.live.as_mut() else {
+                return Ok(false);
+            };
+            let now = self.now();
+            let def = live.def.clone();
+            let step = live.exec.handle(&def, now, input, &mut OsEntropy);
+            let empty = step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
+            if !empty || consumed.is_some() {
+                self.apply_step(live, step, consumed, false).await?;
+            }
+            let closed = live.record.status != "RUNNING";
+            let evict = !live.express
+                && (closed || (live.exec.running_tasks().is_empty() && live.exec.open_tokens().is_empty()));
+            if closed || evict {
+                guard.live = None;
+                guard.retired = true;
+                self.inner.live.remove(arn, &slot);
+            }
+            return Ok(!empty);
+        }
+    }
+
+    async fn load_live(&self, arn: &str) -> ServiceResult<Option<Live>> {
+        let Some(record) = self.inner.store.get_execution(arn).await? else {
+            return Ok(None);
+        };
+        if record.status != "RUNNING" {
+            return Ok(None);
+        }
+        let Some(snapshot) = self.inner.store.get_snapshot(arn).await? else {
+            return Ok(None);
+        };
+        let exec: Execution = serde_json::from_slice(&snapshot).map_err(|e| {
+            ServiceError::new(ErrorCode::ServiceFailure, format!("corrupt snapshot of {arn}: {e}"))
+        })?;
+        let def = self.compile(&record.definition, false).map_err(|_| {
+            ServiceError::new(ErrorCode::ServiceFailure, format!("the definition of {arn} no longer compiles"))
+        })?;
+        Ok(Some(Live {
+            exec,
+            def,
+            record,
+            express: false,
+            events: Vec::new(),
+        }))
+    }
+
+    /// Wait until an execution closes and return its record (immediately if already closed).
+    pub async fn wait_for(&self, arn: &str) -> ServiceResult<ExecutionRecord> {
+        let rx = {
+            let (tx, rx) = oneshot::channel();
+            lock(&self.inner.waiters.map).entry(arn.to_string()).or_default().push(tx);
+            rx
+        };
+        // It may have closed before the waiter was registered.
+        if let Some(rec) = self.inner.store.get_execution(arn).await?
+            && rec.status != "RUNNING"
+        {
+            return Ok(rec);
+        }
+        rx.await.map_err(|_| ServiceError::new(ErrorCode::ServiceFailure, "waiter dropped"))
+    }
+
+    /// The record of an execution, live or stored.
+    pub async fn execution_record(&self, arn: &str) -> ServiceResult<Option<ExecutionRecord>> {
+        Ok(self.inner.store.get_execution(arn).await?)
+    }
+
+    /// DescribeExecution.
+    pub async fn describe_execution(&self, arn: &str) -> ServiceResult<ExecutionRecord> {
+        arn::execution_arn(arn, false)?;
+        self.inner.store.get_execution(arn).await?.ok_or_else(|| {
+            ServiceError::new(
+                ErrorCode::ExecutionDoesNotExist,
+                format!("Execution Does Not Exist: '{arn}'"),
+            )
+        })
+    }
+
+    /// StopExecution.
+    pub async fn stop_execution(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> ServiceResult<Millis> {
+        let rec = self.describe_execution(arn).await?;
+        if rec.status != "RUNNING" {
+            // AWS answers a stop of a closed execution with its stop date and changes nothing.
+            return Ok(rec.stop_date.unwrap_or(rec.start_date));
+        }
+        self.try_deliver(arn, Input::Stop { error, cause }).await?;
+        let rec = self.describe_execution(arn).await?;
+        Ok(rec.stop_date.unwrap_or_else(|| self.now()))
+    }
+
+    /// ListExecutions page.
+    pub async fn list_executions(&self, filter: &ExecutionFilter) -> ServiceResult<Vec<ExecutionRecord>> {
+        Ok(self.inner.store.list_executions(filter).await?)
+    }
+
+    /// GetExecutionHistory page: `from` is the first event id to return (or, reversed, the
+    /// largest); `None` starts at the beginning (or the end).
+    pub async fn history(
+        &self,
+        arn: &str,
+        from: Option<u64>,
+        reverse: bool,
+        limit: usize,
+        include_data: bool,
+    ) -> ServiceResult<HistoryPage> {
+        let rec = self.describe_execution(arn).await?;
+        let start = match (from, reverse) {
+            (Some(f), _) => f,
+            (None, false) => 1,
+            (None, true) => u64::MAX,
+        };
+        let rows = self
+            .inner
+            .store
+            .history(arn, start, reverse, limit + 1)
+            .await?;
+        let mut events = Vec::with_capacity(rows.len().min(limit));
+        let mut next = None;
+        for (i, row) in rows.into_iter().enumerate() {
+            if i == limit {
+                next = Some(row.id);
+                break;
+            }
+            let mut v: Value = serde_json::from_str(&row.json).unwrap_or(Value::Null);
+            if !include_data {
+                strip_data(&mut v);
+            }
+            events.push(v);
+        }
+        Ok(HistoryPage { events, next })
+    }
+
+    /// Events of an in-memory execution (Express with history recording), for `ironstep run`.
+    pub async fn memory_history(&self, arn: &str) -> Vec<HistoryEvent> {
+        let slot = self.inner.live.slot(arn);
+        let g = slot.lock().await;
+        g.live.as_ref().map(|l| l.events.clone()).unwrap_or_default()
+    }
+
+    /// The task token a running execution waits with for `task_id`, if any.
+    async fn token_matches(&self, token: &str) -> ServiceResult<(String, TaskId)> {
+        let Some((arn, task_id)) = ironstep_core::token::decode(token) else {
+            return Err(ServiceError::new(
+                ErrorCode::InvalidToken,
+                format!("Invalid Token: '{token}'"),
+            ));
+        };
+        let gone = || {
+            ServiceError::new(
+                ErrorCode::TaskTimedOut,
+                "Task Timed Out: 'Provided task does not exist anymore'",
+            )
+        };
+        // Look at the live execution if loaded, otherwise at its snapshot.
+        let slot = self.inner.live.slot(&arn);
+        let open = {
+            let g = slot.lock().await;
+            match &g.live {
+                Some(l) => Some(l.exec.open_tokens()),
+                None => None,
+            }
+        };
+        let open = match open {
+            Some(o) => o,
+            None => {
+                let loaded = self.load_live(&arn).await?;
+                match loaded {
+                    Some(l) => l.exec.open_tokens(),
+                    None => {
+                        if self.inner.store.get_execution(&arn).await?.is_none() {
+                            return Err(ServiceError::new(
+                                ErrorCode::InvalidToken,
+                                format!("Invalid Token: '{token}'"),
+                            ));
+                        }
+                        return Err(gone());
+                    }
+                }
+            }
+        };
+        if open.iter().any(|(id, t)| *id == task_id && t == token) {
+            Ok((arn, task_id))
+        } else {
+            Err(gone())
+        }
+    }
+
+    /// SendTaskSuccess.
+    pub async fn send_task_success(&self, token: &str, output: &str) -> ServiceResult<()> {
+        let value = parse_json(output).map_err(|m| {
+            ServiceError::new(ErrorCode::InvalidOutput, format!("Invalid Output: '{m}'"))
+        })?;
+        let (arn, task_id) = self.token_matches(token).await?;
+        if !self.try_deliver(&arn, Input::TaskSucceeded { task_id, output: value }).await? {
+            return Err(ServiceError::new(
+                ErrorCode::TaskTimedOut,
+                "Task Timed Out: 'Provided task does not exist anymore'",
+            ));
+        }
+        Ok(())
+    }
+
+    /// SendTaskFailure.
+    pub async fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> ServiceResult<()> {
+        let (arn, task_id) = self.token_matches(token).await?;
+        if !self
+            .try_deliver(&arn, Input::TaskFailed { task_id, error, cause })
+            .await?
+        {
+            return Err(ServiceError::new(
+                ErrorCode::TaskTimedOut,
+                "Task Timed Out: 'Provided task does not exist anymore'",
+            ));
+        }
+        Ok(())
+    }
+
+    /// SendTaskHeartbeat (records no history event).
+    pub async fn send_task_heartbeat(&self, token: &str) -> ServiceResult<()> {
+        let (arn, task_id) = self.token_matches(token).await?;
+        self.try_deliver(&arn, Input::Heartbeat { task_id }).await?;
+        Ok(())
+    }
+
+    /// Deliver a task outcome from an integration (no-op if the task is no longer awaited).
+    pub(crate) async fn task_outcome(&self, arn: &str, input: Input) {
+        self.deliver(arn, input).await;
+    }
+
+    /// Number of executions currently held in memory.
+    pub fn live_executions(&self) -> usize {
+        self.inner.live.len()
+    }
+}
+
+fn strip_data(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for (k, d) in m.iter_mut() {
+            if k.ends_with("EventDetails")
+                && let Value::Object(dm) = d
+            {
+                dm.remove("input");
+                dm.remove("output");
+            }
+        }
+    }
+}
+
+/// Reload timers and re-dispatch unanswered tasks after a restart.
+pub(crate) async fn recover(engine: &Engine) -> ServiceResult<Recovered> {
+    let store = &engine.inner.store;
+    let running = store.running_executions().await?.len();
+    let timers = store.all_timers().await?;
+    let n_timers = timers.len();
+    for t in timers {
+        engine.inner.timers.put(t.execution_arn, t.timer_id, t.due);
+    }
+    let dispatches = store.pending_dispatches().await?;
+    let n_dispatch = dispatches.len();
+    for d in dispatches {
+        match serde_json::from_slice::<TaskRequest>(&d.payload) {
+            Ok(req) => crate::integrations::dispatch(engine.clone(), d.execution_arn, req),
+            Err(e) => tracing::warn!(execution = d.execution_arn, "unreadable dispatch row: {e}"),
+        }
+    }
+    Ok(Recovered {
+        running,
+        timers: n_timers,
+        dispatches: n_dispatch,
+    })
+}
+
+/// Periodically purge closed executions past the retention period, in small batches.
+pub(crate) fn spawn_retention(weak: Weak<Inner>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let Some(engine) = Engine::from_weak(&weak) else { return };
+            if engine.inner.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let cutoff = engine.now() - engine.inner.config.retention_ms;
+            loop {
+                match engine.inner.store.purge_closed(cutoff, 500).await {
+                    Ok(n) if n == 500 => tokio::task::yield_now().await,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!("retention: {e}");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
