@@ -64,7 +64,8 @@ impl Expression {
     /// syntax errors are `INVALID_JSONATA_EXPRESSION`; a bare field name, `$` or `$$` read from
     /// the top level is `UNSUPPORTED_JSONATA_EXPRESSION` (one diagnostic per distinct name).
     pub fn compile(src: &str) -> Result<Expression, CompileError> {
-        let mut ast = parser::parse(src).map_err(|e| CompileError::invalid(parse_message(&e, src)))?;
+        let mut ast =
+            parser::parse(src).map_err(|e| CompileError::invalid(parse_message(&e, src)))?;
         let facts = analysis::analyze(&ast);
 
         for (pattern, flags) in &facts.regexes {
@@ -148,7 +149,10 @@ fn parse_message(error: &ParserError, src: &str) -> String {
         }
         ParserError::UnexpectedToken(token) if token != "Eof" => {
             if token.chars().next().is_some_and(char::is_alphabetic) {
-                format!("The symbol {} cannot be used as a unary operator", symbol(token))
+                format!(
+                    "The symbol {} cannot be used as a unary operator",
+                    symbol(token)
+                )
             } else {
                 format!("Unknown operator: {}", quoted(token))
             }
@@ -266,13 +270,13 @@ mod tests {
             messages("$match(\"a\", /abc"),
             ["String literal must be terminated by a matching quote"]
         );
-        assert_eq!(messages("$match(1, /abc"), ["No terminating / in regular expression"]);
+        assert_eq!(
+            messages("$match(1, /abc"),
+            ["No terminating / in regular expression"]
+        );
         assert_eq!(messages(""), ["Unexpected end of expression"]);
         let e = Expression::compile("1 +").unwrap_err();
-        assert_eq!(
-            e.diagnostics[0].code.as_str(),
-            "INVALID_JSONATA_EXPRESSION"
-        );
+        assert_eq!(e.diagnostics[0].code.as_str(), "INVALID_JSONATA_EXPRESSION");
     }
 
     #[test]
@@ -288,7 +292,10 @@ mod tests {
                 "Reference to 'bbb' at the top level is not supported."
             ]
         );
-        assert_eq!(messages("$.phone"), ["Reference to '$' at the top level is not supported."]);
+        assert_eq!(
+            messages("$.phone"),
+            ["Reference to '$' at the top level is not supported."]
+        );
         assert_eq!(messages("$$"), ["Reference to '$$' is not supported."]);
         assert_eq!(
             messages("$map($states.input.a, function($x){ b })"),
@@ -299,7 +306,10 @@ mod tests {
             ["Reference to 'aaa' at the top level is not supported."]
         );
         let e = Expression::compile("phone").unwrap_err();
-        assert_eq!(e.diagnostics[0].code, DiagnosticCode::UnsupportedJsonataExpression);
+        assert_eq!(
+            e.diagnostics[0].code,
+            DiagnosticCode::UnsupportedJsonataExpression
+        );
         for ok in [
             "$states.input.phone",
             "$states.input.items[phone > 3]",

@@ -96,7 +96,11 @@ impl HostFunction {
 }
 
 /// Registers the host functions in `mask` on `ev`.
-pub(crate) fn register(ev: &mut Evaluator, mask: u16, host: &Rc<HostState>) -> Result<(), EvaluatorError> {
+pub(crate) fn register(
+    ev: &mut Evaluator,
+    mask: u16,
+    host: &Rc<HostState>,
+) -> Result<(), EvaluatorError> {
     for (i, f) in ALL.iter().enumerate() {
         if mask & (1 << i) == 0 {
             continue;
@@ -116,7 +120,10 @@ pub(crate) fn register(ev: &mut Evaluator, mask: u16, host: &Rc<HostState>) -> R
             HostFunction::Now => ev.register_fn_override("now", move |a: &[JValue]| now(a, &h))?,
             HostFunction::Millis => ev.register_fn_override("millis", move |a: &[JValue]| {
                 if !a.is_empty() {
-                    return Err(err("T0410", "Argument 1 of function \"millis\" does not match function signature"));
+                    return Err(err(
+                        "T0410",
+                        "Argument 1 of function \"millis\" does not match function signature",
+                    ));
                 }
                 Ok(JValue::Number(h.now_millis as f64))
             })?,
@@ -163,7 +170,10 @@ fn integer_arg(args: &[JValue], i: usize, function: &str) -> Result<f64, Evaluat
         JValue::Number(n) if n.is_finite() && n.fract() == 0.0 => Ok(*n),
         JValue::Number(n) => Err(err(
             "D3030",
-            &format!("Argument {} of function \"{function}\" must be an integer, but was {n}", i + 1),
+            &format!(
+                "Argument {} of function \"{function}\" must be an integer, but was {n}",
+                i + 1
+            ),
         )),
         _ => Err(bad_arg(i + 1, function)),
     }
@@ -186,7 +196,9 @@ fn partition(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     if size < 1.0 {
         return Err(err(
             "D3031",
-            &format!("The size argument of function \"partition\" must be a positive integer, but was {size}"),
+            &format!(
+                "The size argument of function \"partition\" must be a positive integer, but was {size}"
+            ),
         ));
     }
     let size = size.min(usize::MAX as f64) as usize;
@@ -216,7 +228,9 @@ fn range(args: &[JValue], max_len: usize) -> Result<JValue, EvaluatorError> {
     if count > max_len as f64 {
         return Err(err(
             "D2014",
-            &format!("The size of the sequence allocated by $range must not exceed {max_len}. Attempted to allocate {count}."),
+            &format!(
+                "The size of the sequence allocated by $range must not exceed {max_len}. Attempted to allocate {count}."
+            ),
         ));
     }
     let items = (0..count as usize)
@@ -245,7 +259,9 @@ fn hash(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         other => {
             return Err(err(
                 "D3033",
-                &format!("The hash algorithm '{other}' is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"),
+                &format!(
+                    "The hash algorithm '{other}' is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
+                ),
             ));
         }
     };
@@ -254,19 +270,21 @@ fn hash(args: &[JValue]) -> Result<JValue, EvaluatorError> {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// `$random([seed])`: a number in `[0, 1)`; with a seed the same seed always gives the same number.
 fn random(args: &[JValue], host: &HostState) -> Result<JValue, EvaluatorError> {
     match arg(args, 0) {
         JValue::Undefined => Ok(JValue::Number(with_rng(host, |g| g.next_f64()))),
-        JValue::Number(seed) if seed.is_finite() => {
-            Ok(JValue::Number(Xoshiro256::from_seed(seed.to_bits()).next_f64()))
-        }
+        JValue::Number(seed) if seed.is_finite() => Ok(JValue::Number(
+            Xoshiro256::from_seed(seed.to_bits()).next_f64(),
+        )),
         _ => Err(bad_arg(1, "random")),
     }
 }
@@ -308,7 +326,8 @@ fn parse(args: &[JValue]) -> Result<JValue, EvaluatorError> {
 
 /// `$now([picture [, timezone]])` at the scope's time, formatted as `$fromMillis` formats it.
 fn now(args: &[JValue], host: &HostState) -> Result<JValue, EvaluatorError> {
-    static AST: [OnceLock<Option<AstNode>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static AST: [OnceLock<Option<AstNode>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     const SOURCES: [&str; 3] = [
         "$fromMillis($m)",
         "$fromMillis($m, $p)",
@@ -366,7 +385,13 @@ fn subject<'a>(args: &'a [JValue], function: &str) -> Result<Option<&'a Rc<str>>
 }
 
 /// An optional non-negative limit argument.
-fn limit(args: &[JValue], i: usize, function: &str, code: &str, message: &str) -> Result<Option<usize>, EvaluatorError> {
+fn limit(
+    args: &[JValue],
+    i: usize,
+    function: &str,
+    code: &str,
+    message: &str,
+) -> Result<Option<usize>, EvaluatorError> {
     match arg(args, i) {
         JValue::Undefined => Ok(None),
         JValue::Number(n) if *n < 0.0 => Err(err(code, message)),
@@ -380,7 +405,12 @@ enum Pattern {
     Regex(Rc<fancy_regex::Regex>),
 }
 
-fn pattern(args: &[JValue], i: usize, function: &str, allow_text: bool) -> Result<Pattern, EvaluatorError> {
+fn pattern(
+    args: &[JValue],
+    i: usize,
+    function: &str,
+    allow_text: bool,
+) -> Result<Pattern, EvaluatorError> {
     match arg(args, i) {
         JValue::String(s) if allow_text => Ok(Pattern::Text(s.clone())),
         JValue::Regex { pattern, flags } => js_regex::compile_cached(pattern, flags)
@@ -388,7 +418,9 @@ fn pattern(args: &[JValue], i: usize, function: &str, allow_text: bool) -> Resul
             .map_err(|e| EvaluatorError::EvaluationError(e.0)),
         JValue::Lambda(_) | JValue::Builtin { .. } => Err(err(
             "T1010",
-            &format!("The matcher function argument passed to function \"{function}\" is not supported; use a regular expression"),
+            &format!(
+                "The matcher function argument passed to function \"{function}\" is not supported; use a regular expression"
+            ),
         )),
         _ => Err(bad_arg(i + 1, function)),
     }
@@ -406,7 +438,12 @@ struct Matches<'a> {
 
 impl<'a> Matches<'a> {
     fn new(re: &'a fancy_regex::Regex, text: &'a str) -> Self {
-        Matches { re, text, next_from: Some(0), first: true }
+        Matches {
+            re,
+            text,
+            next_from: Some(0),
+            first: true,
+        }
     }
 
     fn next(&mut self) -> Result<Option<JsMatch>, EvaluatorError> {
@@ -417,12 +454,15 @@ impl<'a> Matches<'a> {
             self.next_from = None;
             return Ok(None);
         }
-        let found = js_regex::find_at(self.re, self.text, from)
-            .map_err(EvaluatorError::EvaluationError)?;
+        let found =
+            js_regex::find_at(self.re, self.text, from).map_err(EvaluatorError::EvaluationError)?;
         match &found {
             Some(m) => {
                 if !self.first && m.start == m.end {
-                    return Err(err("D1004", "Regular expression matches zero length string"));
+                    return Err(err(
+                        "D1004",
+                        "Regular expression matches zero length string",
+                    ));
                 }
                 self.next_from = Some(m.end);
             }
@@ -448,14 +488,23 @@ fn regex_match(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     let Pattern::Regex(re) = pattern(args, 1, "match", false)? else {
         return Err(bad_arg(2, "match"));
     };
-    let limit = limit(args, 2, "match", "D3040", "Third argument of match function must evaluate to a positive number")?;
+    let limit = limit(
+        args,
+        2,
+        "match",
+        "D3040",
+        "Third argument of match function must evaluate to a positive number",
+    )?;
     let mut out = Vec::new();
     let mut matches = Matches::new(&re, text);
     while limit.is_none_or(|l| out.len() < l) {
         let Some(m) = matches.next()? else { break };
         let mut obj = JMap::default();
         obj.insert("match".to_owned(), JValue::string(&text[m.start..m.end]));
-        obj.insert("index".to_owned(), JValue::Number(js_regex::utf16_index(text, m.start) as f64));
+        obj.insert(
+            "index".to_owned(),
+            JValue::Number(js_regex::utf16_index(text, m.start) as f64),
+        );
         obj.insert("groups".to_owned(), JValue::array(group_values(text, &m)));
         out.push(JValue::Object(Rc::new(obj)));
     }
@@ -479,7 +528,13 @@ fn split(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         return Ok(JValue::Undefined);
     };
     let sep = pattern(args, 1, "split", true)?;
-    let limit = limit(args, 2, "split", "D3020", "Third argument of split function must evaluate to a positive number")?;
+    let limit = limit(
+        args,
+        2,
+        "split",
+        "D3020",
+        "Third argument of split function must evaluate to a positive number",
+    )?;
     let under = |n: usize| limit.is_none_or(|l| n < l);
     let mut out: Vec<JValue> = Vec::new();
     match sep {
@@ -532,13 +587,25 @@ fn replace(args: &[JValue], host: &HostState) -> Result<JValue, EvaluatorError> 
     };
     let pat = pattern(args, 1, "replace", true)?;
     if matches!(&pat, Pattern::Text(t) if t.is_empty()) {
-        return Err(err("D3010", "Second argument of replace function cannot be an empty string"));
+        return Err(err(
+            "D3010",
+            "Second argument of replace function cannot be an empty string",
+        ));
     }
     let replacement = arg(args, 2);
-    if !matches!(replacement, JValue::String(_) | JValue::Lambda(_) | JValue::Builtin { .. }) {
+    if !matches!(
+        replacement,
+        JValue::String(_) | JValue::Lambda(_) | JValue::Builtin { .. }
+    ) {
         return Err(bad_arg(3, "replace"));
     }
-    let limit = limit(args, 3, "replace", "D3011", "Fourth argument of replace function must evaluate to a positive number")?;
+    let limit = limit(
+        args,
+        3,
+        "replace",
+        "D3011",
+        "Fourth argument of replace function must evaluate to a positive number",
+    )?;
     let under = |n: usize| limit.is_none_or(|l| n < l);
     let mut out = String::with_capacity(text.len());
     let mut position = 0;
@@ -549,7 +616,9 @@ fn replace(args: &[JValue], host: &HostState) -> Result<JValue, EvaluatorError> 
                 return Err(bad_arg(3, "replace"));
             };
             while under(count) {
-                let Some(i) = text[position..].find(&*p) else { break };
+                let Some(i) = text[position..].find(&*p) else {
+                    break;
+                };
                 out.push_str(&text[position..position + i]);
                 out.push_str(rep);
                 position += i + p.len();
@@ -586,7 +655,12 @@ fn replace(args: &[JValue], host: &HostState) -> Result<JValue, EvaluatorError> 
 }
 
 /// Calls a JSONata function with jsonata-js's match object `{match, start, end, groups}`.
-fn call_replacer(function: &JValue, text: &str, m: &JsMatch, host: &HostState) -> Result<JValue, EvaluatorError> {
+fn call_replacer(
+    function: &JValue,
+    text: &str,
+    m: &JsMatch,
+    host: &HostState,
+) -> Result<JValue, EvaluatorError> {
     static AST: OnceLock<Option<AstNode>> = OnceLock::new();
     let ast = AST
         .get_or_init(|| jsonata_core::parser::parse("$f($m)").ok())
@@ -594,8 +668,14 @@ fn call_replacer(function: &JValue, text: &str, m: &JsMatch, host: &HostState) -
         .ok_or_else(|| err("U1000", "internal: $replace could not be prepared"))?;
     let mut obj = JMap::default();
     obj.insert("match".to_owned(), JValue::string(&text[m.start..m.end]));
-    obj.insert("start".to_owned(), JValue::Number(js_regex::utf16_index(text, m.start) as f64));
-    obj.insert("end".to_owned(), JValue::Number(js_regex::utf16_index(text, m.end) as f64));
+    obj.insert(
+        "start".to_owned(),
+        JValue::Number(js_regex::utf16_index(text, m.start) as f64),
+    );
+    obj.insert(
+        "end".to_owned(),
+        JValue::Number(js_regex::utf16_index(text, m.end) as f64),
+    );
     obj.insert("groups".to_owned(), JValue::array(group_values(text, m)));
     nested_eval(
         ast,
@@ -632,7 +712,11 @@ fn substitute(rep: &str, text: &str, m: &JsMatch, out: &mut String) {
                 };
                 let leading = |n: usize| -> Option<usize> {
                     let digits: &str = &rep[position..];
-                    let len = digits.bytes().take(n).take_while(u8::is_ascii_digit).count();
+                    let len = digits
+                        .bytes()
+                        .take(n)
+                        .take_while(u8::is_ascii_digit)
+                        .count();
                     digits[..len].parse().ok()
                 };
                 let mut n = leading(max_digits);

@@ -404,7 +404,10 @@ mod tests {
 
     #[test]
     fn lookaround_and_backreferences() {
-        assert_eq!(first(r"\d+(?=USD)", "", "price: 100USD"), Some("100".into()));
+        assert_eq!(
+            first(r"\d+(?=USD)", "", "price: 100USD"),
+            Some("100".into())
+        );
         assert_eq!(first(r"(?<!\$)\d+", "", "$5 7"), Some("7".into()));
         assert_eq!(first(r"(\w)\1", "", "ab cdd"), Some("dd".into()));
         assert_eq!(first(r"(?<x>a)\k<x>", "", "baab"), Some("aa".into()));
@@ -448,7 +451,10 @@ mod tests {
             let re = compile(pattern, "").unwrap();
             let started = std::time::Instant::now();
             let outcome = find_at(&re, &text, 0);
-            assert!(started.elapsed() < std::time::Duration::from_secs(5), "{pattern}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{pattern}"
+            );
             assert!(!matches!(outcome, Ok(Some(_))), "{pattern}");
         }
         let re = compile(r"(a|aa)+(?=b)\1", "").unwrap();

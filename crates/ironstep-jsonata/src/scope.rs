@@ -182,7 +182,7 @@ impl<'a> Scope<'a> {
             .map_err(|e| threw(e.message().to_owned()))?;
         let result = evaluator
             .evaluate(expr.ast(), &JValue::Undefined)
-            .map_err(|e| threw(e.message().to_owned()))?;
+            .map_err(|e| threw(js_message(e.message())))?;
         convert::from_jvalue(&result).map_err(|FromJValueError::TooDeep| {
             threw(format!(
                 "The result is nested more than {} levels deep",
@@ -243,3 +243,73 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// jsonata-js's fixed messages for codes where jsonata-core words the message differently (AWS
+/// prints jsonata-js's: `T1006: Attempted to invoke a non-function`, where jsonata-core appends
+/// the function name). Only messages without placeholders are listed; the others are kept as
+/// jsonata-core words them.
+const FIXED_MESSAGES: &[(&str, &str)] = &[
+    ("D1004", "Regular expression matches zero length string"),
+    ("T1006", "Attempted to invoke a non-function"),
+    ("T1008", "Attempted to partially apply a non-function"),
+    (
+        "T2003",
+        "The left side of the range operator (..) must evaluate to an integer",
+    ),
+    (
+        "T2004",
+        "The right side of the range operator (..) must evaluate to an integer",
+    ),
+    (
+        "T2006",
+        "The right side of the function application operator ~> must be a function",
+    ),
+    (
+        "T2008",
+        "The expressions within an order-by clause must evaluate to numeric or string values",
+    ),
+    (
+        "D3001",
+        "Attempting to invoke string function on Infinity or NaN",
+    ),
+    (
+        "D3010",
+        "Second argument of replace function cannot be an empty string",
+    ),
+    (
+        "D3011",
+        "Fourth argument of replace function must evaluate to a positive number",
+    ),
+    (
+        "D3012",
+        "Attempted to replace a matched string with a non-string value",
+    ),
+    (
+        "D3020",
+        "Third argument of split function must evaluate to a positive number",
+    ),
+    (
+        "D3040",
+        "Third argument of match function must evaluate to a positive number",
+    ),
+    (
+        "D3050",
+        "The second argument of reduce function must be a function with at least two arguments",
+    ),
+    (
+        "D3138",
+        "The $single() function expected exactly 1 matching result.  Instead it matched more.",
+    ),
+    (
+        "D3139",
+        "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
+    ),
+];
+
+fn js_message(message: &str) -> String {
+    if let Some(code) = jsonata_core::evaluator::error_code_prefix(message) {
+        if let Some((_, fixed)) = FIXED_MESSAGES.iter().find(|(c, _)| *c == code) {
+            return format!("{code}: {fixed}");
+        }
+    }
+    message.to_owned()
+}

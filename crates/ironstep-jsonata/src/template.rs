@@ -165,13 +165,20 @@ mod tests {
             .collect();
         assert_eq!(paths, ["Output/a=$x", "Output/b[1]/c=$y"]);
         let whole = Template::compile(&json!("{% $states.input.items %}")).unwrap();
-        assert_eq!(whole.as_expression().unwrap().source(), "$states.input.items");
+        assert_eq!(
+            whole.as_expression().unwrap().source(),
+            "$states.input.items"
+        );
     }
 
     #[test]
     fn all_compile_errors_are_reported() {
         let err = Template::compile(&json!({"a": "{% phone %}", "b": ["{% 1 + %}"]})).unwrap_err();
-        let locations: Vec<String> = err.errors.iter().map(|(p, _)| p.location("Output")).collect();
+        let locations: Vec<String> = err
+            .errors
+            .iter()
+            .map(|(p, _)| p.location("Output"))
+            .collect();
         assert_eq!(locations, ["Output/a", "Output/b[0]"]);
     }
 }

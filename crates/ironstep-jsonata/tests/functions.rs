@@ -11,7 +11,10 @@ fn partition() {
     assert_eq!(ok("$partition([0], 1)"), json!([[0]]));
     assert_eq!(ok("$partition([0, 1, 2], 2)"), json!([[0, 1], [2]]));
     assert_eq!(ok("$partition([0, 1, 2], 5)"), json!([[0, 1, 2]]));
-    assert_eq!(ok("$partition([1,2,3,4,5,6,7,8,9], 3)"), json!([[1, 2, 3], [4, 5, 6], [7, 8, 9]]));
+    assert_eq!(
+        ok("$partition([1,2,3,4,5,6,7,8,9], 3)"),
+        json!([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    );
     assert_eq!(ok("$partition([], 3)"), json!([]));
     assert!(threw("$partition([1], 0)").contains("positive integer"));
     assert!(threw("$partition([1], 1.5)").contains("integer"));
@@ -35,8 +38,14 @@ fn range() {
 
 #[test]
 fn hash() {
-    assert_eq!(ok("$hash('hello', 'MD5')"), json!("5d41402abc4b2a76b9719d911017c592"));
-    assert_eq!(ok("$hash('hello', 'SHA-1')"), json!("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"));
+    assert_eq!(
+        ok("$hash('hello', 'MD5')"),
+        json!("5d41402abc4b2a76b9719d911017c592")
+    );
+    assert_eq!(
+        ok("$hash('hello', 'SHA-1')"),
+        json!("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d")
+    );
     assert_eq!(
         ok("$hash('hello', 'SHA-256')"),
         json!("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
@@ -52,15 +61,24 @@ fn parse() {
     assert_eq!(ok("$parse('-0')"), json!(0));
     assert_eq!(ok("$parse('1')"), json!(1));
     assert_eq!(ok("$parse('true')"), json!(true));
-    assert_eq!(ok("$parse($states.input.jsonStr)"), json!({"a": [1, 2], "b": null}));
-    assert_eq!(ok(r#"$parse('{"Arg1": 1, "Arg2": []}')"#), json!({"Arg1": 1, "Arg2": []}));
+    assert_eq!(
+        ok("$parse($states.input.jsonStr)"),
+        json!({"a": [1, 2], "b": null})
+    );
+    assert_eq!(
+        ok(r#"$parse('{"Arg1": 1, "Arg2": []}')"#),
+        json!({"Arg1": 1, "Arg2": []})
+    );
     assert!(threw("$parse('{nope')").contains("not valid JSON"));
     assert!(threw("$parse(1)").starts_with("T0410"));
 }
 
 #[test]
 fn eval_is_disabled() {
-    assert_eq!(threw("$eval('1 + 2')"), "T1006: Attempted to invoke a non-function");
+    assert_eq!(
+        threw("$eval('1 + 2')"),
+        "T1006: Attempted to invoke a non-function"
+    );
 }
 
 #[test]
@@ -81,7 +99,10 @@ fn scope_eval(src: &str, seed: u64) -> serde_json::Value {
         entropy: &mut entropy,
         limits: Limits::default(),
     };
-    Scope::new(&states(), &NoVariables, env).eval(&expr).unwrap().unwrap()
+    Scope::new(&states(), &NoVariables, env)
+        .eval(&expr)
+        .unwrap()
+        .unwrap()
 }
 
 #[test]
@@ -121,14 +142,19 @@ fn entropy_is_untouched_without_random() {
         limits: Limits::default(),
     };
     assert_eq!(
-        Scope::new(&states(), &NoVariables, env).eval(&expr).unwrap(),
+        Scope::new(&states(), &NoVariables, env)
+            .eval(&expr)
+            .unwrap(),
         Some(json!(42))
     );
 }
 
 #[test]
 fn regex_lookahead_and_backreferences() {
-    assert_eq!(ok("$match('price: 100USD', /\\d+(?=USD)/).match"), json!("100"));
+    assert_eq!(
+        ok("$match('price: 100USD', /\\d+(?=USD)/).match"),
+        json!("100")
+    );
     assert_eq!(ok("$replace('aa bb cd', /(\\w)\\1/, 'X')"), json!("X X cd"));
     assert_eq!(ok("$contains('hello$world', /^hello\\$/)"), json!(true));
     assert_eq!(ok("$contains('hello$world', /^hello\\ /)"), json!(false));
@@ -150,8 +176,14 @@ fn regex_functions_follow_jsonata_js() {
         json!({"match": "a", "index": 2, "groups": ["a", null]})
     );
     assert_eq!(eval("$match('abc', /b/, 0)").unwrap(), None);
-    assert_eq!(threw("$match('abc', /x*/)"), "D1004: Regular expression matches zero length string");
-    assert_eq!(ok("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')"), json!("Smith, John"));
+    assert_eq!(
+        threw("$match('abc', /x*/)"),
+        "D1004: Regular expression matches zero length string"
+    );
+    assert_eq!(
+        ok("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')"),
+        json!("Smith, John")
+    );
     // Outputs checked against jsonata-js 2.0.6.
     assert_eq!(ok("$replace('abc', /b/, '$$ $0 $5')"), json!("a$ b c"));
     assert_eq!(ok("$replace('abc', /(b)/, '[$1$10$2]')"), json!("a[bb0]c"));
@@ -183,8 +215,14 @@ fn regex_functions_follow_jsonata_js() {
     assert_eq!(eval("$contains($nothing, 'a')").unwrap(), None);
     // The context as the first argument, as jsonata-js's `s-` signatures take it.
     assert_eq!(ok("$states.input.name.$contains('orl')"), json!(true));
-    assert_eq!(ok("$states.input.name ~> $replace(/o/, '0')"), json!("W0rld"));
-    assert_eq!(ok("$states.input.items.name.$match(/p/).index"), json!([1, 2, 0]));
+    assert_eq!(
+        ok("$states.input.name ~> $replace(/o/, '0')"),
+        json!("W0rld")
+    );
+    assert_eq!(
+        ok("$states.input.items.name.$match(/p/).index"),
+        json!([1, 2, 0])
+    );
 }
 
 #[test]

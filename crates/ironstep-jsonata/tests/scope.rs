@@ -15,7 +15,10 @@ fn reads_states_input_and_context() {
     assert_eq!(ok("$states.input.x"), json!(42));
     assert_eq!(ok("$states.context.Execution.Name"), json!("exec1"));
     assert_eq!(ok("$sum($states.input.items.price)"), json!(45));
-    assert_eq!(ok("'Hello ' & $states.input.name & '!'"), json!("Hello World!"));
+    assert_eq!(
+        ok("'Hello ' & $states.input.name & '!'"),
+        json!("Hello World!")
+    );
 }
 
 #[test]
@@ -35,8 +38,12 @@ fn undefined_is_none() {
 #[test]
 fn errors_carry_jsonata_codes() {
     assert_eq!(threw("$foo()"), "T1006: Attempted to invoke a non-function");
-    assert!(threw("'a' + 1").starts_with("T2001"), "{}", threw("'a' + 1"));
-    assert_eq!(threw("$error('boom')"), "boom");
+    assert!(
+        threw("'a' + 1").starts_with("T2001"),
+        "{}",
+        threw("'a' + 1")
+    );
+    assert_eq!(threw("$error('boom')"), "D3137: boom");
 }
 
 #[test]
@@ -55,9 +62,18 @@ fn aws_cause_texts() {
         "The JSONata expression '$foo()' specified for the field 'Output' threw an error during evaluation. T1006: Attempted to invoke a non-function"
     );
     for (src, cause) in [
-        ("'string'", r#"Expected 'array', but was 'string' for value: "string""#),
-        ("{'foo': 'bar'}", r#"Expected 'array', but was 'object' for value: {"foo":"bar"}"#),
-        ("true", "Expected 'array', but was 'boolean' for value: true"),
+        (
+            "'string'",
+            r#"Expected 'array', but was 'string' for value: "string""#,
+        ),
+        (
+            "{'foo': 'bar'}",
+            r#"Expected 'array', but was 'object' for value: {"foo":"bar"}"#,
+        ),
+        (
+            "true",
+            "Expected 'array', but was 'boolean' for value: true",
+        ),
         ("null", "Expected 'array', but was 'null' for value: null"),
         ("1", "Expected 'array', but was 'number' for value: 1"),
     ] {
@@ -65,7 +81,9 @@ fn aws_cause_texts() {
         let e = EvalError::unexpected_type(src, "array", v);
         assert_eq!(
             e.cause("Items"),
-            format!("The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. {cause}")
+            format!(
+                "The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. {cause}"
+            )
         );
     }
 }
@@ -79,7 +97,10 @@ fn variables_are_bound_by_name() {
         eval_vars("$sum($states.input.arr) + $var_constant_1", &vars).unwrap(),
         Some(json!(16))
     );
-    assert_eq!(eval_vars("$greeting & '!'", &vars).unwrap(), Some(json!("hi!")));
+    assert_eq!(
+        eval_vars("$greeting & '!'", &vars).unwrap(),
+        Some(json!("hi!"))
+    );
     assert_eq!(eval_vars("$nope", &vars).unwrap(), None);
 }
 
@@ -184,8 +205,14 @@ fn templates_mix_literals_and_expressions() {
             "ja_expr": 15
         })
     );
-    assert_eq!(eval_template(&json!("{% $states.input.x %}")).unwrap(), json!(42));
-    assert_eq!(eval_template(&json!("string literal")).unwrap(), json!("string literal"));
+    assert_eq!(
+        eval_template(&json!("{% $states.input.x %}")).unwrap(),
+        json!(42)
+    );
+    assert_eq!(
+        eval_template(&json!("string literal")).unwrap(),
+        json!("string literal")
+    );
 }
 
 #[test]
