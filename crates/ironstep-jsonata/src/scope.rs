@@ -306,9 +306,24 @@ const FIXED_MESSAGES: &[(&str, &str)] = &[
 ];
 
 fn js_message(message: &str) -> String {
-    if let Some(code) = jsonata_core::evaluator::error_code_prefix(message) {
-        if let Some((_, fixed)) = FIXED_MESSAGES.iter().find(|(c, _)| *c == code) {
-            return format!("{code}: {fixed}");
+    let Some(code) = jsonata_core::evaluator::error_code_prefix(message) else {
+        return message.to_owned();
+    };
+    if let Some((_, fixed)) = FIXED_MESSAGES.iter().find(|(c, _)| *c == code) {
+        return format!("{code}: {fixed}");
+    }
+    // "The left side of the + operator must evaluate to a number": jsonata-js quotes the
+    // operator (`"+"`), the most common evaluation error in ASL arithmetic.
+    if matches!(code, "T2001" | "T2002") {
+        for side in ["left", "right"] {
+            let head = format!("{code}: The {side} side of the ");
+            if let Some(rest) = message.strip_prefix(&head) {
+                if let Some((op, tail)) = rest.split_once(' ') {
+                    if !op.starts_with('"') {
+                        return format!("{head}\"{op}\" {tail}");
+                    }
+                }
+            }
         }
     }
     message.to_owned()
