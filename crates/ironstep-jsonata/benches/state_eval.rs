@@ -100,6 +100,23 @@ fn main() {
             "scope only: {:.2} µs",
             t.elapsed().as_secs_f64() * 1e6 / 20_000.0
         );
+        let first_read =
+            ironstep_jsonata::Expression::compile("$states.input.order.id").expect("compile");
+        let t = Instant::now();
+        for _ in 0..20_000 {
+            let mut e = Counter(0);
+            let env = Env {
+                now_millis: 0,
+                entropy: &mut e,
+                limits: Limits::default(),
+            };
+            let mut scope = Scope::new(&states, &variables, env);
+            black_box(scope.eval(&first_read).expect("eval"));
+        }
+        println!(
+            "scope + converting $states.input + one read: {:.2} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 20_000.0
+        );
         for src in [
             "$states.input.order.id",
             "$sum($states.input.order.items.(price * qty))",
