@@ -13,8 +13,6 @@
 use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage};
 use jsonata_core::value::with_stack;
 
-use crate::expression::StatesField;
-
 /// Functions AWS adds to JSONata; calls to them are not variable reads.
 pub(crate) const ASL_FUNCTIONS: &[&str] =
     &["partition", "range", "hash", "random", "uuid", "parse"];
@@ -116,8 +114,10 @@ pub(crate) struct Facts {
     pub top_level: Vec<String>,
     /// Whether `$$` appears anywhere.
     pub root_reference: bool,
-    /// `$states` fields read (all of them for a bare `$states`).
-    pub states_fields: Vec<StatesField>,
+    /// `$states` is read as a whole (not only through `$states.<name>`).
+    pub states_all: bool,
+    /// `$states` fields read by name.
+    pub states_fields: Vec<String>,
     /// Calls `$random` or `$uuid`.
     pub uses_randomness: bool,
     /// Regex literals: (pattern, flags).
@@ -306,14 +306,13 @@ impl Analyzer {
         self.scopes.push(Vec::new());
         if let (Some(AstNode::Variable(v)), Some(second)) =
             (steps.first().map(|s| &s.node), steps.get(1))
+            && v == "states"
         {
-            if v == "states" {
-                let field = match &second.node {
-                    AstNode::Name(n) => Some(n.as_str()),
-                    _ => None,
-                };
-                self.states_field(field);
-            }
+            let field = match &second.node {
+                AstNode::Name(n) => Some(n.as_str()),
+                _ => None,
+            };
+            self.states_field(field);
         }
         for (i, step) in steps.iter().enumerate() {
             let step_top = top && i == 0;
@@ -340,24 +339,9 @@ impl Analyzer {
     }
 
     fn states_field(&mut self, field: Option<&str>) {
-        let all = [
-            StatesField::Input,
-            StatesField::Context,
-            StatesField::Result,
-            StatesField::ErrorOutput,
-        ];
-        let fields: Vec<StatesField> = match field {
-            None => all.to_vec(),
-            Some("input") => vec![StatesField::Input],
-            Some("context") => vec![StatesField::Context],
-            Some("result") => vec![StatesField::Result],
-            Some("errorOutput") => vec![StatesField::ErrorOutput],
-            Some(_) => vec![],
-        };
-        for f in fields {
-            if !self.facts.states_fields.contains(&f) {
-                self.facts.states_fields.push(f);
-            }
+        match field {
+            None => self.facts.states_all = true,
+            Some(name) => push_unique(&mut self.facts.states_fields, name),
         }
     }
 }
@@ -380,16 +364,15 @@ pub(crate) fn rewrite_regex_calls(node: &mut AstNode, locally_bound: &[String]) 
 /// argument, so no context argument is missing.
 fn rewrite(node: &mut AstNode, locally_bound: &[String], chained: bool) {
     with_stack(|| {
-        if let AstNode::Function { name, args, .. } = node {
-            if !locally_bound.iter().any(|b| b == name) {
-                if let Some((_, min)) = REGEX_FUNCTIONS.iter().find(|(n, _)| n == name) {
-                    if !chained && args.len() + 1 == *min {
-                        args.insert(0, AstNode::Variable(String::new()));
-                    }
-                    if let Some(new_name) = renamed(name) {
-                        *name = new_name.to_owned();
-                    }
-                }
+        if let AstNode::Function { name, args, .. } = node
+            && !locally_bound.iter().any(|b| b == name)
+            && let Some((_, min)) = REGEX_FUNCTIONS.iter().find(|(n, _)| n == name)
+        {
+            if !chained && args.len() + 1 == *min {
+                args.insert(0, AstNode::Variable(String::new()));
+            }
+            if let Some(new_name) = renamed(name) {
+                *name = new_name.to_owned();
             }
         }
         if let AstNode::Binary {

@@ -172,8 +172,8 @@ impl EvalError {
 pub struct TemplateEvalError {
     /// Where the failing expression sits, relative to the field.
     pub path: FieldPath,
-    /// The failure.
-    pub error: EvalError,
+    /// The failure (boxed: it is the large, rare case of a template evaluation).
+    pub error: Box<EvalError>,
 }
 
 impl TemplateEvalError {

@@ -32,6 +32,18 @@ pub enum StatesField {
     ErrorOutput,
 }
 
+impl StatesField {
+    /// The field's name in `$states`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatesField::Input => "input",
+            StatesField::Context => "context",
+            StatesField::Result => "result",
+            StatesField::ErrorOutput => "errorOutput",
+        }
+    }
+}
+
 /// A JSONata expression parsed and checked once, at definition-creation time.
 ///
 /// Cheap to clone and shareable across threads (`Send + Sync`). Evaluate it with
@@ -45,7 +57,8 @@ struct Inner {
     source: String,
     ast: AstNode,
     variables: Vec<String>,
-    states_fields: Vec<StatesField>,
+    states_all: bool,
+    states_fields: Vec<String>,
     uses_randomness: bool,
     host_functions: u16,
 }
@@ -95,6 +108,7 @@ impl Expression {
                 source: src.to_owned(),
                 ast,
                 variables: facts.variables,
+                states_all: facts.states_all,
                 states_fields: facts.states_fields,
                 uses_randomness: facts.uses_randomness,
                 host_functions: HostFunction::mask_for(facts.names.iter().map(String::as_str)),
@@ -118,7 +132,12 @@ impl Expression {
     /// The validator uses it to refuse `$states.errorOutput` outside a Catch, with AWS's
     /// `Field '$states.errorOutput' does not exist.`
     pub fn reads_states_field(&self, field: StatesField) -> bool {
-        self.inner.states_fields.contains(&field)
+        self.inner.states_all || self.inner.states_fields.iter().any(|f| f == field.name())
+    }
+
+    /// `$states` fields the expression reads by name, or `None` when it reads `$states` whole.
+    pub(crate) fn states_fields(&self) -> Option<&[String]> {
+        (!self.inner.states_all).then_some(&self.inner.states_fields[..])
     }
 
     pub(crate) fn ast(&self) -> &AstNode {

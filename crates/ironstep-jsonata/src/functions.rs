@@ -25,7 +25,8 @@ pub(crate) struct HostState {
     pub rng: RefCell<Option<Xoshiro256>>,
     /// `$states`, for the nested evaluations that call a JSONata function from a host function.
     pub states: RefCell<JValue>,
-    pub options: EvaluatorOptions,
+    /// The running evaluation's options (its cancel token included), for nested evaluations.
+    pub options: RefCell<EvaluatorOptions>,
     pub max_sequence_length: usize,
 }
 
@@ -369,7 +370,8 @@ fn nested_eval(
     for (name, value) in bindings {
         context.bind(name.to_owned(), value);
     }
-    Evaluator::with_options(context, host.options.clone()).evaluate(ast, &JValue::Undefined)
+    let options = host.options.borrow().clone();
+    Evaluator::with_options(context, options).evaluate(ast, &JValue::Undefined)
 }
 
 // ---------------------------------------------------------------------------------------------

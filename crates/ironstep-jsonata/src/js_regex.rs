@@ -28,8 +28,11 @@ const BACKTRACK_LIMIT: usize = 1_000_000;
 /// compiling one costs far more than matching; the cache is dropped whole when full.
 const CACHE_CAPACITY: usize = 256;
 
+/// (pattern, flags) to compiled regex.
+type Cache = HashMap<(Rc<str>, Rc<str>), Rc<Regex>>;
+
 thread_local! {
-    static CACHE: RefCell<HashMap<(Rc<str>, Rc<str>), Rc<Regex>>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
 }
 
 /// A pattern that cannot be compiled, with jsonata-js-like wording.

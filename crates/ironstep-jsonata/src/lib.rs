@@ -16,7 +16,8 @@
 //!   inside a [`Scope`], which belongs to one thread and one state: `$states` is converted into the
 //!   engine's value type once per scope, and a variable only when an expression references it.
 //! - **Deterministic.** `$now()`/`$millis()` read the time given to the scope, and `$random()`/
-//!   `$uuid()` draw from an injected [`Entropy`]; nothing here reads a clock or the OS RNG.
+//!   `$uuid()` draw from an injected [`Entropy`]; no result depends on a clock or the OS RNG. (A
+//!   single background watchdog thread reads the clock to enforce evaluation timeouts.)
 //! - **ECMAScript regular expressions.** `$match`, `$replace`, `$contains` and `$split` are replaced
 //!   by host functions that run JavaScript-syntax patterns (lookaround, backreferences) on
 //!   `fancy-regex`, whose backtracking limit keeps a pathological pattern from hanging a worker.
@@ -34,6 +35,7 @@ mod js_regex;
 mod rng;
 mod scope;
 mod template;
+mod watchdog;
 
 pub use error::{
     CompileError, Diagnostic, DiagnosticCode, EvalError, EvalErrorKind, FieldPath, PathSegment,

@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ironstep_query::Entropy;
@@ -16,6 +17,7 @@ use crate::expression::Expression;
 use crate::functions::{self, HostState};
 use crate::rng::Xoshiro256;
 use crate::template::{Node, Template};
+use crate::watchdog::Slot;
 
 /// Resource limits applied to every evaluation. They are always on: an expression comes from a
 /// user's definition and must not be able to hang or crash a worker.
@@ -88,29 +90,45 @@ pub struct Env<'a> {
     pub limits: Limits,
 }
 
-/// The evaluation scope of one state: `$states` converted once, workflow variables converted on
-/// first use, and the injected time and randomness.
+/// The evaluation scope of one state: `$states` converted once (each of its fields when an
+/// expression first reads it), workflow variables converted on first use, and the injected time
+/// and randomness.
 ///
 /// A scope is `!Send`: it holds the engine's `Rc`-based values. Create it on the thread that
 /// runs the state, evaluate the state's expressions (`Arguments`, `Output`, `Assign`, ...), then
 /// drop it.
 pub struct Scope<'a> {
+    /// The `$states` object as given.
+    source: &'a Value,
+    /// Its engine form, holding the fields converted so far.
     states: JValue,
+    /// Fields of `states` already converted or set (a set field is never re-read from `source`).
+    converted_fields: Vec<String>,
+    all_fields_converted: bool,
     variables: &'a dyn Variables,
     /// Variables converted so far (`None`: looked up and absent).
     converted: Vec<(String, Option<JValue>)>,
     host: Rc<HostState>,
     entropy: &'a mut dyn Entropy,
     seeded: bool,
+    slot: Arc<Slot>,
+    timeout: Duration,
 }
 
 impl<'a> Scope<'a> {
     /// A scope over the `$states` object (`{"input": ..., "context": ...}`, later also `result`
     /// or `errorOutput`) and the workflow variables as of state entry.
-    pub fn new(states: &Value, variables: &'a dyn Variables, env: Env<'a>) -> Scope<'a> {
-        let states = convert::to_jvalue(states);
+    pub fn new(states: &'a Value, variables: &'a dyn Variables, env: Env<'a>) -> Scope<'a> {
+        let source = states;
+        // Fields are converted when an expression first reads them; a `$states` that is not an
+        // object (never the case in ASL) is converted whole.
+        let (states, all_fields_converted) = match source {
+            Value::Object(_) => (JValue::Object(Rc::default()), false),
+            other => (convert::to_jvalue(other), true),
+        };
+        // The timeout is enforced through the cancel token (see `watchdog`), not `timeout_ms`.
         let options = EvaluatorOptions {
-            timeout_ms: Some(u64::try_from(env.limits.timeout.as_millis()).unwrap_or(u64::MAX)),
+            timeout_ms: None,
             max_stack_depth: Some(env.limits.max_depth),
             max_sequence_length: Some(env.limits.max_sequence_length),
             cancel: None,
@@ -120,10 +138,15 @@ impl<'a> Scope<'a> {
                 now_millis: env.now_millis,
                 rng: RefCell::new(None),
                 states: RefCell::new(states.clone()),
-                options,
+                options: RefCell::new(options),
                 max_sequence_length: env.limits.max_sequence_length,
             }),
+            slot: Slot::register(),
+            timeout: env.limits.timeout,
+            source,
             states,
+            converted_fields: Vec::new(),
+            all_fields_converted,
             variables,
             converted: Vec::new(),
             entropy: env.entropy,
@@ -142,7 +165,13 @@ impl<'a> Scope<'a> {
     }
 
     fn set_states_field(&mut self, field: &str, value: &Value) {
-        let value = convert::to_jvalue(value);
+        self.insert_field(field, convert::to_jvalue(value));
+        if !self.converted_fields.iter().any(|f| f == field) {
+            self.converted_fields.push(field.to_owned());
+        }
+    }
+
+    fn insert_field(&mut self, field: &str, value: JValue) {
         match &mut self.states {
             JValue::Object(map) => {
                 // Copies only the top-level map (its members are shared `Rc`s) when it is shared.
@@ -155,6 +184,53 @@ impl<'a> Scope<'a> {
             }
         }
         *self.host.states.borrow_mut() = self.states.clone();
+    }
+
+    /// Converts the `$states` fields `expr` reads that are not converted yet.
+    fn convert_fields_for(&mut self, expr: &Expression) {
+        if self.all_fields_converted {
+            return;
+        }
+        let Value::Object(source) = self.source else {
+            return;
+        };
+        match expr.states_fields() {
+            Some(fields) => {
+                for field in fields {
+                    if self.converted_fields.iter().any(|f| f == field) {
+                        continue;
+                    }
+                    if let Some(v) = source.get(field) {
+                        self.insert_field(field, convert::to_jvalue(v));
+                    }
+                    self.converted_fields.push(field.clone());
+                }
+            }
+            None => {
+                // Rebuilt in the source's key order, so `$states` reads as it was given; fields
+                // already converted or set are kept.
+                let current = match &self.states {
+                    JValue::Object(map) => map.clone(),
+                    _ => Rc::default(),
+                };
+                let mut map = jsonata_core::value::JMap::default();
+                for (field, v) in source {
+                    let value = match current.get(field) {
+                        Some(existing) => existing.clone(),
+                        None => convert::to_jvalue(v),
+                    };
+                    map.insert(field.clone(), value);
+                }
+                for (field, v) in current.iter() {
+                    if !map.contains_key(field) {
+                        map.insert(field.clone(), v.clone());
+                    }
+                }
+                self.states = JValue::Object(Rc::new(map));
+                *self.host.states.borrow_mut() = self.states.clone();
+                self.all_fields_converted = true;
+            }
+        }
     }
 
     /// Evaluates `expr`. `Ok(None)` is JSONata's `undefined`; what that means is up to the field
@@ -170,6 +246,7 @@ impl<'a> Scope<'a> {
             self.seeded = true;
         }
 
+        self.convert_fields_for(expr);
         let mut context = Context::new();
         context.bind("states".to_owned(), self.states.clone());
         for name in expr.variables() {
@@ -177,12 +254,25 @@ impl<'a> Scope<'a> {
                 context.bind(name.clone(), value);
             }
         }
-        let mut evaluator = Evaluator::with_options(context, self.host.options.clone());
-        functions::register(&mut evaluator, expr.host_functions(), &self.host)
-            .map_err(|e| threw(e.message().to_owned()))?;
-        let result = evaluator
-            .evaluate(expr.ast(), &JValue::Undefined)
-            .map_err(|e| threw(js_message(e.message())))?;
+        let options = {
+            let mut options = self.host.options.borrow_mut();
+            options.cancel = Some(self.slot.start(self.timeout));
+            options.clone()
+        };
+        let mut evaluator = Evaluator::with_options(context, options);
+        let result = functions::register(&mut evaluator, expr.host_functions(), &self.host)
+            .and_then(|()| evaluator.evaluate(expr.ast(), &JValue::Undefined));
+        self.slot.finish();
+        let result = result.map_err(|e| {
+            threw(match e.code() {
+                // Only the watchdog cancels, when the timeout has passed.
+                Some("U1003") => format!(
+                    "D1012: Evaluation timeout after {} milliseconds. Check for infinite loop",
+                    self.timeout.as_millis()
+                ),
+                _ => js_message(e.message()),
+            })
+        })?;
         convert::from_jvalue(&result).map_err(|FromJValueError::TooDeep| {
             threw(format!(
                 "The result is nested more than {} levels deep",
@@ -216,14 +306,14 @@ impl<'a> Scope<'a> {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) => Err(TemplateEvalError {
                         path: path.clone(),
-                        error: EvalError {
+                        error: Box::new(EvalError {
                             expression: expr.source().to_owned(),
                             kind: EvalErrorKind::Undefined,
-                        },
+                        }),
                     }),
                     Err(error) => Err(TemplateEvalError {
                         path: path.clone(),
-                        error,
+                        error: Box::new(error),
                     }),
                 }
             }
@@ -317,12 +407,11 @@ fn js_message(message: &str) -> String {
     if matches!(code, "T2001" | "T2002") {
         for side in ["left", "right"] {
             let head = format!("{code}: The {side} side of the ");
-            if let Some(rest) = message.strip_prefix(&head) {
-                if let Some((op, tail)) = rest.split_once(' ') {
-                    if !op.starts_with('"') {
-                        return format!("{head}\"{op}\" {tail}");
-                    }
-                }
+            if let Some(rest) = message.strip_prefix(&head)
+                && let Some((op, tail)) = rest.split_once(' ')
+                && !op.starts_with('"')
+            {
+                return format!("{head}\"{op}\" {tail}");
             }
         }
     }

@@ -170,10 +170,10 @@ fn agrees_with_jsonata_js() {
         let check = case["check"].as_str().unwrap_or("exact");
         let mine = ours(&corpus, src);
         let ok = agrees(check, theirs, &mine);
-        if let (Outcome::Error(a), Outcome::Error(b)) = (theirs, &mine) {
-            if a != b {
-                message_differences.push(format!("  {name}: jsonata-js {a:?} / ours {b:?}"));
-            }
+        if let (Outcome::Error(a), Outcome::Error(b)) = (theirs, &mine)
+            && a != b
+        {
+            message_differences.push(format!("  {name}: jsonata-js {a:?} / ours {b:?}"));
         }
         match (ok, case.get("gap")) {
             (true, None) => agreed += 1,

@@ -126,7 +126,8 @@ fn variables_are_looked_up_lazily_once_per_scope() {
         entropy: &mut entropy,
         limits: Limits::default(),
     };
-    let mut scope = Scope::new(&states(), &vars, env);
+    let st = states();
+    let mut scope = Scope::new(&st, &vars, env);
     let e = Expression::compile("$a + 1").unwrap();
     for _ in 0..3 {
         assert_eq!(scope.eval(&e).unwrap(), Some(json!(2)));
@@ -145,7 +146,8 @@ fn local_bindings_do_not_leak_between_evaluations() {
         entropy: &mut entropy,
         limits: Limits::default(),
     };
-    let mut scope = Scope::new(&states(), &NoVariables, env);
+    let st = states();
+    let mut scope = Scope::new(&st, &NoVariables, env);
     let bind = Expression::compile("$variable := 1").unwrap();
     assert_eq!(scope.eval(&bind).unwrap(), Some(json!(1)));
     let read = Expression::compile("$variable").unwrap();
@@ -160,7 +162,8 @@ fn result_and_error_output_can_be_set() {
         entropy: &mut entropy,
         limits: Limits::default(),
     };
-    let mut scope = Scope::new(&states(), &NoVariables, env);
+    let st = states();
+    let mut scope = Scope::new(&st, &NoVariables, env);
     let e = Expression::compile("$states.result.ja_expr").unwrap();
     assert_eq!(scope.eval(&e).unwrap(), None);
     scope.set_result(&json!({"ja_expr": 7}));
@@ -251,7 +254,8 @@ fn scope_and_expressions_work_across_threads() {
                     entropy: &mut entropy,
                     limits: Limits::default(),
                 };
-                let mut scope = Scope::new(&states(), &NoVariables, env);
+                let st = states();
+                let mut scope = Scope::new(&st, &NoVariables, env);
                 exprs
                     .iter()
                     .map(|e| scope.eval(e).unwrap().unwrap())
@@ -262,4 +266,48 @@ fn scope_and_expressions_work_across_threads() {
     for h in handles {
         assert_eq!(h.join().unwrap(), vec![json!(84), json!("WORLD")]);
     }
+}
+
+#[test]
+fn states_fields_are_converted_on_demand_and_keep_their_order() {
+    let st = json!({"input": {"a": 1}, "context": {"c": 2}});
+    let mut entropy = Counter(0);
+    let env = Env {
+        now_millis: NOW,
+        entropy: &mut entropy,
+        limits: Limits::default(),
+    };
+    let mut scope = Scope::new(&st, &NoVariables, env);
+    let ctx = Expression::compile("$states.context.c").unwrap();
+    assert_eq!(scope.eval(&ctx).unwrap(), Some(json!(2)));
+    scope.set_result(&json!("r"));
+    let whole = Expression::compile("$states").unwrap();
+    let v = scope.eval(&whole).unwrap().unwrap();
+    assert_eq!(
+        v.to_string(),
+        r#"{"input":{"a":1},"context":{"c":2},"result":"r"}"#
+    );
+}
+
+#[test]
+fn a_scope_recovers_after_a_timeout() {
+    let mut entropy = Counter(0);
+    let env = Env {
+        now_millis: NOW,
+        entropy: &mut entropy,
+        limits: Limits {
+            timeout: std::time::Duration::from_millis(100),
+            ..Limits::default()
+        },
+    };
+    let st = states();
+    let mut scope = Scope::new(&st, &NoVariables, env);
+    let forever = Expression::compile("( $f := function(){ $f() }; $f() )").unwrap();
+    let e = scope.eval(&forever).unwrap_err();
+    assert!(
+        matches!(&e.kind, EvalErrorKind::Threw(m) if m.starts_with("D1012")),
+        "{e:?}"
+    );
+    let quick = Expression::compile("$states.input.x").unwrap();
+    assert_eq!(scope.eval(&quick).unwrap(), Some(json!(42)));
 }
