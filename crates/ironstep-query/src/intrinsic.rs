@@ -648,6 +648,10 @@ fn visit_paths<'c>(call: &'c Call, visit: &mut impl FnMut(&'c Path)) {
 }
 
 /// Splits a `States.Format` template (escapes intact) into text and `{}` placeholders.
+///
+/// `\{`, `\}`, `\'` and `\\` stand for the character itself; any other backslash is kept as
+/// is (a literal template cannot contain one, and a template read from the input such as
+/// `C:\dir {}` most likely means it literally; AWS's handling of that case is not recorded).
 fn parse_format_template(raw: &str) -> Result<Box<[Piece]>, &'static str> {
     const UNMATCHED_OPEN: &str =
         "Invalid template in States.Format: matching '}' not found for '{'.";
@@ -658,9 +662,12 @@ fn parse_format_template(raw: &str) -> Result<Box<[Piece]>, &'static str> {
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => match chars.next() {
-                Some(next) => text.push(next),
-                None => text.push('\\'),
+            '\\' => match chars.peek() {
+                Some(&next @ ('{' | '}' | '\'' | '\\')) => {
+                    text.push(next);
+                    chars.next();
+                }
+                _ => text.push('\\'),
             },
             '{' => {
                 if chars.next() != Some('}') {

@@ -10,6 +10,10 @@
 //! * `States.ArrayUnique` puts the elements in a `java.util.HashSet`, so the order of its
 //!   result follows Java hash codes.
 //!
+//! One difference we cannot remove: without serde_json's `arbitrary_precision` (off on
+//! purpose, see `dependencies.md` §9) an integer above `u64::MAX` is parsed as a double and
+//! prints as `1.0E20`, where Jackson would keep a `BigInteger` and print every digit.
+//!
 //! What is uncertain is said next to each function.
 
 use std::fmt::Write as _;

@@ -394,6 +394,11 @@ fn format() {
         ok(r"States.Format('\{\} {}', 'x')", json!({})),
         json!("{} x")
     );
+    // In a template read from the input, an unknown escape keeps its backslash.
+    assert_eq!(
+        ok("States.Format($.t, 'x')", json!({"t": r"C:\dir{} \{\}"})),
+        json!(r"C:\dirx {}")
+    );
     assert_eq!(
         ok(
             "States.Format($.t, $.n)",
