@@ -359,7 +359,10 @@ impl Intrinsic {
     }
 
     fn invalid(&self, call: &Call) -> IntrinsicError {
-        self.invalid_with(call, format!("Invalid arguments in {}", call.function.name()))
+        self.invalid_with(
+            call,
+            format!("Invalid arguments in {}", call.function.name()),
+        )
     }
 
     fn invalid_with(&self, call: &Call, detail: String) -> IntrinsicError {
@@ -430,7 +433,10 @@ impl Intrinsic {
                 let (Value::Array(items), Some(size)) = (&*args[0], int32(&args[1])) else {
                     return Err(invalid());
                 };
-                let size = usize::try_from(size).ok().filter(|s| *s > 0).ok_or_else(invalid)?;
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(invalid)?;
                 Value::Array(
                     items
                         .chunks(size)
@@ -547,7 +553,10 @@ impl Intrinsic {
                     return Err(invalid());
                 };
                 let bound = i64::from(end) - i64::from(start);
-                let bound = i32::try_from(bound).ok().filter(|b| *b > 0).ok_or_else(invalid)?;
+                let bound = i32::try_from(bound)
+                    .ok()
+                    .filter(|b| *b > 0)
+                    .ok_or_else(invalid)?;
                 let offset = match args.get(2) {
                     Some(seed) => {
                         let seed = java_long(seed).ok_or_else(invalid)?;
@@ -639,6 +648,10 @@ fn visit_paths<'c>(call: &'c Call, visit: &mut impl FnMut(&'c Path)) {
 }
 
 /// Splits a `States.Format` template (escapes intact) into text and `{}` placeholders.
+///
+/// `\{`, `\}`, `\'` and `\\` stand for the character itself; any other backslash is kept as
+/// is (a literal template cannot contain one, and a template read from the input such as
+/// `C:\dir {}` most likely means it literally; AWS's handling of that case is not recorded).
 fn parse_format_template(raw: &str) -> Result<Box<[Piece]>, &'static str> {
     const UNMATCHED_OPEN: &str =
         "Invalid template in States.Format: matching '}' not found for '{'.";
@@ -649,9 +662,12 @@ fn parse_format_template(raw: &str) -> Result<Box<[Piece]>, &'static str> {
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => match chars.next() {
-                Some(next) => text.push(next),
-                None => text.push('\\'),
+            '\\' => match chars.peek() {
+                Some(&next @ ('{' | '}' | '\'' | '\\')) => {
+                    text.push(next);
+                    chars.next();
+                }
+                _ => text.push('\\'),
             },
             '{' => {
                 if chars.next() != Some('}') {
@@ -688,7 +704,9 @@ fn java_long(value: &Value) -> Option<i64> {
     } else if n.is_u64() {
         None
     } else {
-        n.as_f64().filter(|f| f.is_finite()).map(|f| f.trunc() as i64)
+        n.as_f64()
+            .filter(|f| f.is_finite())
+            .map(|f| f.trunc() as i64)
     }
 }
 
@@ -776,11 +794,7 @@ impl JavaRandom {
     }
 
     fn next(&mut self, bits: u32) -> i32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(Self::MULTIPLIER)
-            .wrapping_add(0xB)
-            & Self::MASK;
+        self.seed = self.seed.wrapping_mul(Self::MULTIPLIER).wrapping_add(0xB) & Self::MASK;
         (self.seed >> (48 - bits)) as i32
     }
 
@@ -1006,7 +1020,9 @@ impl CallParser<'_> {
         let token = &self.src[start..self.pos];
         serde_json::from_str::<Number>(token)
             .map(|n| Arg::Literal(Value::Number(n)))
-            .map_err(|_| IntrinsicParseError::new(self.src, start, format!("invalid number '{token}'")))
+            .map_err(|_| {
+                IntrinsicParseError::new(self.src, start, format!("invalid number '{token}'"))
+            })
     }
 
     /// A path argument: runs to the `,` or `)` that ends the argument, outside brackets,
@@ -1034,7 +1050,7 @@ impl CallParser<'_> {
                 b']' => brackets = brackets.saturating_sub(1),
                 b'(' => parens += 1,
                 b')' if parens == 0 && brackets == 0 => break,
-                b')' => parens -= 1,
+                b')' => parens = parens.saturating_sub(1),
                 b',' | b' ' | b'\t' | b'\n' | b'\r' if parens == 0 && brackets == 0 => break,
                 _ => {}
             }

@@ -10,6 +10,10 @@
 //! * `States.ArrayUnique` puts the elements in a `java.util.HashSet`, so the order of its
 //!   result follows Java hash codes.
 //!
+//! One difference we cannot remove: without serde_json's `arbitrary_precision` (off on
+//! purpose, see `dependencies.md` §9) an integer above `u64::MAX` is parsed as a double and
+//! prints as `1.0E20`, where Jackson would keep a `BigInteger` and print every digit.
+//!
 //! What is uncertain is said next to each function.
 
 use std::fmt::Write as _;
@@ -290,8 +294,9 @@ pub(crate) fn java_hash(value: &Value) -> i32 {
 
 /// `String.hashCode` over UTF-16 code units.
 pub(crate) fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit)))
+    s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
 }
 
 /// Length of a string in UTF-16 code units, as Java's `String.length()` counts it.
@@ -414,7 +419,10 @@ mod tests {
 
     #[test]
     fn java_equality_is_typed_and_order_insensitive_for_maps() {
-        assert!(java_equals(&json!({"a": 1, "b": 2}), &json!({"b": 2, "a": 1})));
+        assert!(java_equals(
+            &json!({"a": 1, "b": 2}),
+            &json!({"b": 2, "a": 1})
+        ));
         assert!(!java_equals(&json!(1), &json!(1.0)));
         assert!(!java_equals(&json!([1, 2]), &json!([2, 1])));
         assert!(java_equals(&json!([null, "x"]), &json!([null, "x"])));
@@ -426,10 +434,19 @@ mod tests {
             let items = v.as_array().cloned().unwrap_or_default();
             Value::Array(java_hash_set_order(&items).into_iter().cloned().collect())
         };
-        assert_eq!(order(json!([true, false, true, false])), json!([false, true]));
-        assert_eq!(order(json!([[1, 2], [1, 2], [2, 1]])), json!([[2, 1], [1, 2]]));
+        assert_eq!(
+            order(json!([true, false, true, false])),
+            json!([false, true])
+        );
+        assert_eq!(
+            order(json!([[1, 2], [1, 2], [2, 1]])),
+            json!([[2, 1], [1, 2]])
+        );
         assert_eq!(order(json!([1, 2, 2, 3, 3, 4])), json!([1, 2, 3, 4]));
-        assert_eq!(order(json!(["a", "b", "a", "c", "b"])), json!(["a", "b", "c"]));
+        assert_eq!(
+            order(json!(["a", "b", "a", "c", "b"])),
+            json!(["a", "b", "c"])
+        );
         assert_eq!(order(json!([null, null, 1, null])), json!([null, 1]));
         assert_eq!(
             order(json!([{"a": 1, "b": 2}, {"b": 2, "a": 1}])),
@@ -442,7 +459,10 @@ mod tests {
     fn string_compare_uses_utf16_order() {
         use std::cmp::Ordering;
         // U+FF61 sorts before U+10000 by code point but after it in UTF-16.
-        assert_eq!(java_compare_strings("\u{FF61}", "\u{10000}"), Ordering::Greater);
+        assert_eq!(
+            java_compare_strings("\u{FF61}", "\u{10000}"),
+            Ordering::Greater
+        );
         assert_eq!(java_compare_strings("a", "b"), Ordering::Less);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Everything a JSONPath state needs to read and build data: paths with Jayway's semantics
 //! ([`path`]), intrinsic functions ([`intrinsic`]), payload templates such as `Parameters`
-//! ([`template`]), and the environment they read from ([`env`]). The ASL compiler uses it
+//! ([`template`]), and the environment they read from ([`mod@env`]). The ASL compiler uses it
 //! to check definitions (parse errors become `InvalidDefinition` diagnostics); the
 //! interpreter uses it to evaluate at run time.
 //!

@@ -22,7 +22,12 @@ fn parse(text: &str) -> Intrinsic {
     }
 }
 
-fn eval_with(text: &str, input: &Value, context: &Value, vars: &Map<String, Value>) -> Result<Value, IntrinsicError> {
+fn eval_with(
+    text: &str,
+    input: &Value,
+    context: &Value,
+    vars: &Map<String, Value>,
+) -> Result<Value, IntrinsicError> {
     let mut entropy = Lcg(7);
     let mut env = Env::new(input, &mut entropy)
         .with_context(context)
@@ -92,7 +97,10 @@ fn parses_every_function() {
 
 #[test]
 fn whitespace_is_allowed_around_arguments() {
-    assert_eq!(ok("States.Array( $.a , $.b )", json!({"a": 1, "b": 2})), json!([1, 2]));
+    assert_eq!(
+        ok("States.Array( $.a , $.b )", json!({"a": 1, "b": 2})),
+        json!([1, 2])
+    );
     assert_eq!(ok("  States.Array(1,2)  ", json!({})), json!([1, 2]));
     assert_eq!(ok("States.Array(\n1,\t2\n)", json!({})), json!([1, 2]));
 }
@@ -100,7 +108,10 @@ fn whitespace_is_allowed_around_arguments() {
 #[test]
 fn literal_arguments() {
     assert_eq!(
-        ok("States.Array(42, -1, 1.5, 2e3, true, false, null, 'hello', '')", json!({})),
+        ok(
+            "States.Array(42, -1, 1.5, 2e3, true, false, null, 'hello', '')",
+            json!({})
+        ),
         json!([42, -1, 1.5, 2000.0, true, false, null, "hello", ""])
     );
     assert_eq!(
@@ -109,7 +120,10 @@ fn literal_arguments() {
     );
     // Unescaped braces are fine outside a Format template (recorded).
     assert_eq!(
-        ok(r#"States.StringToJson('{"constant_in_literal": "false"}')"#, json!({})),
+        ok(
+            r#"States.StringToJson('{"constant_in_literal": "false"}')"#,
+            json!({})
+        ),
         json!({"constant_in_literal": "false"})
     );
 }
@@ -120,8 +134,14 @@ fn path_arguments() {
     assert_eq!(ok("States.Array($)", input.clone()), json!([input.clone()]));
     assert_eq!(ok("States.Array($.a['b c'][1])", input.clone()), json!([2]));
     assert_eq!(ok("States.Array($.l[*].k)", input.clone()), json!([[1, 2]]));
-    assert_eq!(ok("States.Array($.l[?(@.k > 1)].k, $.x)", input.clone()), json!([[2], "y"]));
-    assert_eq!(ok("States.Array($.l[0,1].k)", input.clone()), json!([[1, 2]]));
+    assert_eq!(
+        ok("States.Array($.l[?(@.k > 1)].k, $.x)", input.clone()),
+        json!([[2], "y"])
+    );
+    assert_eq!(
+        ok("States.Array($.l[0,1].k)", input.clone()),
+        json!([[1, 2]])
+    );
     let context = json!({"StateMachine": {"Name": "Machine-1"}});
     let mut vars = Map::new();
     vars.insert("v".into(), json!({"n": 5}));
@@ -166,10 +186,7 @@ fn nesting_is_limited_to_ten() {
         s
     };
     let ten = nest(10);
-    assert_eq!(
-        ok(&ten, json!({})),
-        json!([[[[[[[[[[1]]]]]]]]]])
-    );
+    assert_eq!(ok(&ten, json!({})), json!([[[[[[[[[[1]]]]]]]]]]));
     let err = Intrinsic::parse(&nest(11)).unwrap_err();
     assert!(err.message().contains("nested"), "{err}");
 }
@@ -244,19 +261,33 @@ fn arity_is_checked_at_run_time_and_on_request() {
         assert!(call.check_arity().is_err(), "{text}");
         invalid(text, json!({"a": {}, "b": {}, "arr": [1]}));
     }
-    let err = parse("States.Array(States.MathAdd(1))").check_arity().unwrap_err();
-    assert_eq!(err.message(), "States.MathAdd takes 2 argument(s) but 1 were given");
+    let err = parse("States.Array(States.MathAdd(1))")
+        .check_arity()
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "States.MathAdd takes 2 argument(s) but 1 were given"
+    );
     let err = parse("States.Format()").check_arity().unwrap_err();
-    assert_eq!(err.message(), "States.Format takes at least 1 argument(s) but 0 were given");
+    assert_eq!(
+        err.message(),
+        "States.Format takes at least 1 argument(s) but 0 were given"
+    );
     let err = parse("States.MathRandom(1)").check_arity().unwrap_err();
-    assert_eq!(err.message(), "States.MathRandom takes 2 to 3 argument(s) but 1 were given");
+    assert_eq!(
+        err.message(),
+        "States.MathRandom takes 2 to 3 argument(s) but 1 were given"
+    );
     assert!(parse("States.Array()").check_arity().is_ok());
     assert!(parse("States.MathRandom(1, 2, 3)").check_arity().is_ok());
 }
 
 #[test]
 fn returns_string_lists_the_fail_state_functions() {
-    let allowed: Vec<_> = Function::ALL.into_iter().filter(|f| f.returns_string()).collect();
+    let allowed: Vec<_> = Function::ALL
+        .into_iter()
+        .filter(|f| f.returns_string())
+        .collect();
     assert_eq!(
         allowed,
         vec![
@@ -292,7 +323,11 @@ fn error_texts() {
         "There was an error while evaluating the intrinsic function: States.Format('{} {}', $.a). Invalid arguments in States.Format: number of arguments do not match the occurrences of {}."
     );
     let e = err("States.Format('Hello {', $.a)", json!({"a": 1}));
-    assert!(e.to_string().ends_with("Invalid template in States.Format: matching '}' not found for '{'."), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("Invalid template in States.Format: matching '}' not found for '{'."),
+        "{e}"
+    );
     let e = err("States.Array($v.x)", json!({"i": 1}));
     assert_eq!(
         e.to_string(),
@@ -304,11 +339,19 @@ fn error_texts() {
 
 #[test]
 fn format() {
-    let f = |input: Value| ok("States.Format('Formatting argument {}.', $.v)", json!({"v": input}));
+    let f = |input: Value| {
+        ok(
+            "States.Format('Formatting argument {}.', $.v)",
+            json!({"v": input}),
+        )
+    };
     // Recorded.
     assert_eq!(f(json!("")), json!("Formatting argument ."));
     assert_eq!(f(json!(" ")), json!("Formatting argument  ."));
-    assert_eq!(f(json!("HelloWorld")), json!("Formatting argument HelloWorld."));
+    assert_eq!(
+        f(json!("HelloWorld")),
+        json!("Formatting argument HelloWorld.")
+    );
     assert_eq!(f(json!(null)), json!("Formatting argument null."));
     assert_eq!(f(json!(1)), json!("Formatting argument 1."));
     assert_eq!(f(json!(1.1)), json!("Formatting argument 1.1."));
@@ -320,7 +363,10 @@ fn format() {
         f(json!({"Arg1": 1, "Arg2": []})),
         json!("Formatting argument {Arg1=1, Arg2=[]}.")
     );
-    assert_eq!(f(json!([1, "a", true])), json!("Formatting argument [1, a, true]."));
+    assert_eq!(
+        f(json!([1, "a", true])),
+        json!("Formatting argument [1, a, true].")
+    );
     assert_eq!(f(json!(1e7)), json!("Formatting argument 1.0E7."));
     assert_eq!(
         ok(
@@ -329,19 +375,42 @@ fn format() {
         ),
         json!("Formatting arguments fst=1.1 and snd=x.")
     );
-    assert_eq!(ok("States.Format('no placeholders')", json!({})), json!("no placeholders"));
-    assert_eq!(ok("States.Format('  {}  ', 'x')", json!({})), json!("  x  "));
     assert_eq!(
-        ok(r"States.Format('Name: \'{}\', Surname: {}', 'G', 'M')", json!({})),
+        ok("States.Format('no placeholders')", json!({})),
+        json!("no placeholders")
+    );
+    assert_eq!(
+        ok("States.Format('  {}  ', 'x')", json!({})),
+        json!("  x  ")
+    );
+    assert_eq!(
+        ok(
+            r"States.Format('Name: \'{}\', Surname: {}', 'G', 'M')",
+            json!({})
+        ),
         json!("Name: 'G', Surname: M")
     );
-    assert_eq!(ok(r"States.Format('\{\} {}', 'x')", json!({})), json!("{} x"));
     assert_eq!(
-        ok("States.Format($.t, $.n)", json!({"t": "Hello {}", "n": "Ada"})),
+        ok(r"States.Format('\{\} {}', 'x')", json!({})),
+        json!("{} x")
+    );
+    // In a template read from the input, an unknown escape keeps its backslash.
+    assert_eq!(
+        ok("States.Format($.t, 'x')", json!({"t": r"C:\dir{} \{\}"})),
+        json!(r"C:\dirx {}")
+    );
+    assert_eq!(
+        ok(
+            "States.Format($.t, $.n)",
+            json!({"t": "Hello {}", "n": "Ada"})
+        ),
         json!("Hello Ada")
     );
     assert_eq!(
-        ok("States.Format('arn:{}:{}', 'lambda', States.JsonToString($.o))", json!({"o": {"k": 1}})),
+        ok(
+            "States.Format('arn:{}:{}', 'lambda', States.JsonToString($.o))",
+            json!({"o": {"k": 1}})
+        ),
         json!("arn:lambda:{\"k\":1}")
     );
     invalid("States.Format('{}', $.a, $.b)", json!({"a": 1, "b": 2}));
@@ -363,7 +432,10 @@ fn string_to_json() {
     assert_eq!(f("1.1"), json!(1.1));
     assert_eq!(f("\"HelloWorld\""), json!("HelloWorld"));
     assert_eq!(f("[1, 2, \"HelloWorld\"]"), json!([1, 2, "HelloWorld"]));
-    assert_eq!(f("{\"Arg1\": 1, \"Arg2\": []}"), json!({"Arg1": 1, "Arg2": []}));
+    assert_eq!(
+        f("{\"Arg1\": 1, \"Arg2\": []}"),
+        json!({"Arg1": 1, "Arg2": []})
+    );
     assert_eq!(f(" {\"a\":1} "), json!({"a": 1}));
     assert_eq!(f("null"), json!(null));
     assert_eq!(f("true"), json!(true));
@@ -381,11 +453,20 @@ fn json_to_string() {
     assert_eq!(f(json!(0)), json!("0"));
     assert_eq!(f(json!(1.1)), json!("1.1"));
     assert_eq!(f(json!("HelloWorld")), json!("\"HelloWorld\""));
-    assert_eq!(f(json!({"Arg1": 1, "Arg2": []})), json!("{\"Arg1\":1,\"Arg2\":[]}"));
+    assert_eq!(
+        f(json!({"Arg1": 1, "Arg2": []})),
+        json!("{\"Arg1\":1,\"Arg2\":[]}")
+    );
     assert_eq!(f(json!(null)), json!("null"));
-    assert_eq!(f(json!([null, "", 0, [false]])), json!("[null,\"\",0,[false]]"));
+    assert_eq!(
+        f(json!([null, "", 0, [false]])),
+        json!("[null,\"\",0,[false]]")
+    );
     assert_eq!(ok("States.JsonToString('x')", json!({})), json!("\"x\""));
-    assert_eq!(ok("States.JsonToString(States.Array(1, 2))", json!({})), json!("[1,2]"));
+    assert_eq!(
+        ok("States.JsonToString(States.Array(1, 2))", json!({})),
+        json!("[1,2]")
+    );
     assert!(matches!(
         err("States.JsonToString($.missing)", json!({})),
         IntrinsicError::PathNotFound { .. }
@@ -396,11 +477,20 @@ fn json_to_string() {
 fn array() {
     assert_eq!(ok("States.Array()", json!({})), json!([]));
     assert_eq!(
-        ok("States.Array($.a, $.b)", json!({"a": {"Arg1": 1, "Arg2": []}, "b": null})),
+        ok(
+            "States.Array($.a, $.b)",
+            json!({"a": {"Arg1": 1, "Arg2": []}, "b": null})
+        ),
         json!([{"Arg1": 1, "Arg2": []}, null])
     );
-    assert_eq!(ok("States.Array('a', 'b', 'c')", json!({})), json!(["a", "b", "c"]));
-    assert_eq!(ok("States.Array(1, States.Array(2, 3))", json!({})), json!([1, [2, 3]]));
+    assert_eq!(
+        ok("States.Array('a', 'b', 'c')", json!({})),
+        json!(["a", "b", "c"])
+    );
+    assert_eq!(
+        ok("States.Array(1, States.Array(2, 3))", json!({})),
+        json!([1, [2, 3]])
+    );
 }
 
 #[test]
@@ -411,10 +501,27 @@ fn array_partition() {
     assert_eq!(f(json!([0, 1]), json!(5)), json!([[0, 1]]));
     assert_eq!(f(json!([0, 1, 2]), json!(2)), json!([[0, 1], [2]]));
     assert_eq!(f(json!([0, 1, 2, 3]), json!(3)), json!([[0, 1, 2], [3]]));
-    assert_eq!(f(json!([1, 2, 3, 4, 5]), json!(2.6)), json!([[1, 2], [3, 4], [5]]));
-    assert_eq!(f(json!([1, 2, 3]), json!(2_147_483_647)), json!([[1, 2, 3]]));
-    for n in [json!(0), json!(-1), json!(0.6), json!(-0.4), json!("2"), json!(null), json!(3_000_000_000u64)] {
-        invalid("States.ArrayPartition($.a, $.n)", json!({"a": [1, 2, 3], "n": n}));
+    assert_eq!(
+        f(json!([1, 2, 3, 4, 5]), json!(2.6)),
+        json!([[1, 2], [3, 4], [5]])
+    );
+    assert_eq!(
+        f(json!([1, 2, 3]), json!(2_147_483_647)),
+        json!([[1, 2, 3]])
+    );
+    for n in [
+        json!(0),
+        json!(-1),
+        json!(0.6),
+        json!(-0.4),
+        json!("2"),
+        json!(null),
+        json!(3_000_000_000u64),
+    ] {
+        invalid(
+            "States.ArrayPartition($.a, $.n)",
+            json!({"a": [1, 2, 3], "n": n}),
+        );
     }
     invalid("States.ArrayPartition('not-array', 2)", json!({}));
 }
@@ -427,16 +534,31 @@ fn array_contains() {
     assert_eq!(f(json!([]), json!(1)), json!(false));
     assert_eq!(f(json!([[1, 2, 3], 2]), json!(null)), json!(false));
     assert_eq!(f(json!([{"1": 2, "2": []}]), json!([])), json!(false));
-    assert_eq!(f(json!([{"1": 2, "2": []}]), json!({"1": 2, "2": []})), json!(true));
+    assert_eq!(
+        f(json!([{"1": 2, "2": []}]), json!({"1": 2, "2": []})),
+        json!(true)
+    );
     assert_eq!(f(json!([true, false]), json!(true)), json!(true));
     assert_eq!(f(json!([[1, 2, 3], 2]), json!([1, 2, 3])), json!(true));
     // AWS-run: comparison through the Java text.
-    assert_eq!(f(json!([{"a": 1, "b": 2}]), json!({"b": 2, "a": 1})), json!(false));
-    assert_eq!(f(json!([{"a": 1}]), json!({"a": 1, "extra": null})), json!(false));
+    assert_eq!(
+        f(json!([{"a": 1, "b": 2}]), json!({"b": 2, "a": 1})),
+        json!(false)
+    );
+    assert_eq!(
+        f(json!([{"a": 1}]), json!({"a": 1, "extra": null})),
+        json!(false)
+    );
     assert_eq!(f(json!(["true", "false"]), json!(true)), json!(true));
-    assert_eq!(f(json!(["9007199254740991"]), json!(9_007_199_254_740_991u64)), json!(true));
+    assert_eq!(
+        f(json!(["9007199254740991"]), json!(9_007_199_254_740_991u64)),
+        json!(true)
+    );
     assert_eq!(f(json!([0, 1, -1, -1.5]), json!(false)), json!(false));
-    assert_eq!(ok("States.ArrayContains(States.Array(1, 2, 3), 2)", json!({})), json!(true));
+    assert_eq!(
+        ok("States.ArrayContains(States.Array(1, 2, 3), 2)", json!({})),
+        json!(true)
+    );
     invalid("States.ArrayContains('not-array', 'x')", json!({}));
 }
 
@@ -457,8 +579,14 @@ fn array_range() {
     assert_eq!(f("States.ArrayRange(1, 5, -1)"), json!([]));
     assert_eq!(f("States.ArrayRange(1.6, 1.4, 1)"), json!([1]));
     assert_eq!(f("States.ArrayRange(5.4, -0.6, -2.4)"), json!([5, 3, 1]));
-    assert_eq!(f("States.ArrayRange(1, 1000, 1)").as_array().map(Vec::len), Some(1000));
-    assert_eq!(f("States.ArrayRange(1000, 1, -1)").as_array().map(Vec::len), Some(1000));
+    assert_eq!(
+        f("States.ArrayRange(1, 1000, 1)").as_array().map(Vec::len),
+        Some(1000)
+    );
+    assert_eq!(
+        f("States.ArrayRange(1000, 1, -1)").as_array().map(Vec::len),
+        Some(1000)
+    );
     for text in [
         "States.ArrayRange(1, 1001, 1)",
         "States.ArrayRange(1001, 1, -1)",
@@ -476,21 +604,33 @@ fn array_range() {
 #[test]
 fn array_get_item() {
     let f = |a: Value, i: Value| eval("States.ArrayGetItem($.a, $.i)", &json!({"a": a, "i": i}));
-    assert_eq!(f(json!([1, 2, 3, 4, 5, 6, 7, 8, 9]), json!(5)), Ok(json!(6)));
+    assert_eq!(
+        f(json!([1, 2, 3, 4, 5, 6, 7, 8, 9]), json!(5)),
+        Ok(json!(6))
+    );
     assert_eq!(f(json!([null]), json!(0)), Ok(json!(null)));
     assert_eq!(f(json!([10, 20, 30]), json!(1.2)), Ok(json!(20)));
     // AWS-run: an empty array yields null for any index.
     assert_eq!(f(json!([]), json!(999)), Ok(json!(null)));
     for i in [json!(3), json!(-1), json!("1"), json!(null)] {
-        invalid("States.ArrayGetItem($.a, $.i)", json!({"a": [10, 20, 30], "i": i}));
+        invalid(
+            "States.ArrayGetItem($.a, $.i)",
+            json!({"a": [10, 20, 30], "i": i}),
+        );
     }
     invalid("States.ArrayGetItem('not-array', 0)", json!({}));
 }
 
 #[test]
 fn array_length() {
-    assert_eq!(ok("States.ArrayLength($.a)", json!({"a": [1, 2, 3]})), json!(3));
-    assert_eq!(ok("States.ArrayLength(States.Array())", json!({})), json!(0));
+    assert_eq!(
+        ok("States.ArrayLength($.a)", json!({"a": [1, 2, 3]})),
+        json!(3)
+    );
+    assert_eq!(
+        ok("States.ArrayLength(States.Array())", json!({})),
+        json!(0)
+    );
     invalid("States.ArrayLength('not-array')", json!({}));
     invalid("States.ArrayLength($.o)", json!({"o": {"k": 1}}));
 }
@@ -506,39 +646,86 @@ fn array_unique() {
     assert_eq!(f(json!(["a", "b", "a", "c", "b"])), json!(["a", "b", "c"]));
     assert_eq!(f(json!([null, null, 1, null])), json!([null, 1]));
     assert_eq!(f(json!([1, "1", "01"])), json!([1, "1", "01"]));
-    assert_eq!(f(json!([{"a": 1, "b": 2}, {"b": 2, "a": 1}])), json!([{"a": 1, "b": 2}]));
+    assert_eq!(
+        f(json!([{"a": 1, "b": 2}, {"b": 2, "a": 1}])),
+        json!([{"a": 1, "b": 2}])
+    );
     assert_eq!(f(json!([])), json!([]));
-    assert_eq!(f(json!(20).as_u64().map_or(json!([]), |_| json!([{"n": {"x": 1}}, {"n": {"x": 1}}]))), json!([{"n": {"x": 1}}]));
+    assert_eq!(
+        f(json!(20)
+            .as_u64()
+            .map_or(json!([]), |_| json!([{"n": {"x": 1}}, {"n": {"x": 1}}]))),
+        json!([{"n": {"x": 1}}])
+    );
     invalid("States.ArrayUnique('not-array')", json!({}));
 }
 
 #[test]
 fn base64() {
     // Recorded.
-    assert_eq!(ok("States.Base64Decode($.s)", json!({"s": "RGF0YSB0byBlbmNvZGU="})), json!("Data to encode"));
-    assert_eq!(ok("States.Base64Encode($.s)", json!({"s": "Data to encode"})), json!("RGF0YSB0byBlbmNvZGU="));
+    assert_eq!(
+        ok(
+            "States.Base64Decode($.s)",
+            json!({"s": "RGF0YSB0byBlbmNvZGU="})
+        ),
+        json!("Data to encode")
+    );
+    assert_eq!(
+        ok("States.Base64Encode($.s)", json!({"s": "Data to encode"})),
+        json!("RGF0YSB0byBlbmNvZGU=")
+    );
     // AWS-run.
     assert_eq!(ok("States.Base64Encode('')", json!({})), json!(""));
     assert_eq!(ok("States.Base64Encode('✓')", json!({})), json!("4pyT"));
-    assert_eq!(ok("States.Base64Encode('🚀')", json!({})), json!("8J+agA=="));
+    assert_eq!(
+        ok("States.Base64Encode('🚀')", json!({})),
+        json!("8J+agA==")
+    );
     assert_eq!(ok("States.Base64Decode('')", json!({})), json!(""));
     assert_eq!(ok("States.Base64Decode('4pyT')", json!({})), json!("✓"));
-    assert_eq!(ok("States.Base64Decode('44GT44KT44Gr44Gh44Gv')", json!({})), json!("こんにちは"));
-    assert_eq!(ok("States.Base64Decode('YWJjAGRlZg==')", json!({})), json!("abc\u{0}def"));
-    assert_eq!(ok("States.Base64Decode(' YWJjZA== ')", json!({})), json!("abcd"));
-    assert_eq!(ok("States.Base64Decode('abc')", json!({})), json!("i\u{FFFD}"));
+    assert_eq!(
+        ok("States.Base64Decode('44GT44KT44Gr44Gh44Gv')", json!({})),
+        json!("こんにちは")
+    );
+    assert_eq!(
+        ok("States.Base64Decode('YWJjAGRlZg==')", json!({})),
+        json!("abc\u{0}def")
+    );
+    assert_eq!(
+        ok("States.Base64Decode(' YWJjZA== ')", json!({})),
+        json!("abcd")
+    );
+    assert_eq!(
+        ok("States.Base64Decode('abc')", json!({})),
+        json!("i\u{FFFD}")
+    );
     assert_eq!(ok("States.Base64Decode('ab==cd')", json!({})), json!("i"));
-    assert_eq!(ok("States.Base64Decode('!!!aGk=!!!')", json!({})), json!("hi"));
+    assert_eq!(
+        ok("States.Base64Decode('!!!aGk=!!!')", json!({})),
+        json!("hi")
+    );
     // The URL-safe alphabet decodes like the standard one.
-    assert_eq!(ok("States.Base64Decode('P-_w')", json!({})), ok("States.Base64Decode('P+/w')", json!({})));
+    assert_eq!(
+        ok("States.Base64Decode('P-_w')", json!({})),
+        ok("States.Base64Decode('P+/w')", json!({}))
+    );
     assert_eq!(ok("States.Base64Decode('Pz8_')", json!({})), json!("???"));
     assert_eq!(
-        ok("States.Base64Decode(States.Base64Encode($.s))", json!({"s": "hello"})),
+        ok(
+            "States.Base64Decode(States.Base64Encode($.s))",
+            json!({"s": "hello"})
+        ),
         json!("hello")
     );
     let limit = "a".repeat(10_000);
     assert!(eval("States.Base64Encode($.s)", &json!({"s": limit})).is_ok());
-    assert!(eval("States.Base64Decode($.s)", &json!({"s": "A".repeat(10_000)})).is_ok());
+    assert!(
+        eval(
+            "States.Base64Decode($.s)",
+            &json!({"s": "A".repeat(10_000)})
+        )
+        .is_ok()
+    );
     invalid("States.Base64Encode($.s)", json!({"s": "a".repeat(10_001)}));
     invalid("States.Base64Decode($.s)", json!({"s": "A".repeat(10_001)}));
     invalid("States.Base64Encode(123)", json!({}));
@@ -548,18 +735,33 @@ fn base64() {
 
 #[test]
 fn hash() {
-    let f = |alg: &str| ok("States.Hash($.d, $.a)", json!({"d": "input data", "a": alg}));
+    let f = |alg: &str| {
+        ok(
+            "States.Hash($.d, $.a)",
+            json!({"d": "input data", "a": alg}),
+        )
+    };
     // Recorded.
     assert_eq!(f("MD5"), json!("812f45842bc6d66ee14572ce20db8e86"));
-    assert_eq!(f("SHA-1"), json!("aaff4a450a104cd177d28d18d74485e8cae074b7"));
-    assert_eq!(f("SHA-256"), json!("b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3"));
+    assert_eq!(
+        f("SHA-1"),
+        json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
+    );
+    assert_eq!(
+        f("SHA-256"),
+        json!("b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3")
+    );
     assert_eq!(
         f("SHA-384"),
-        json!("d28a7d5cf25a74f11a50a18452b75e04bb3d70c9dd0510d6123aa008c756511b87525bdc835ebb27e1fb9e9374a15562")
+        json!(
+            "d28a7d5cf25a74f11a50a18452b75e04bb3d70c9dd0510d6123aa008c756511b87525bdc835ebb27e1fb9e9374a15562"
+        )
     );
     assert_eq!(
         f("SHA-512"),
-        json!("6ce4adb348546d4f449c4d25aad9a7c9cb711d9e91982d3f0b29ca2f3f47d4ce2deba23bf2954f0f1d593fc50283731a533d30d425402d4f91316d871303aac4")
+        json!(
+            "6ce4adb348546d4f449c4d25aad9a7c9cb711d9e91982d3f0b29ca2f3f47d4ce2deba23bf2954f0f1d593fc50283731a533d30d425402d4f91316d871303aac4"
+        )
     );
     assert_eq!(
         ok("States.Hash('Hash this string', 'SHA-256')", json!({})),
@@ -574,8 +776,17 @@ fn hash() {
         ok("States.Hash(123, 'MD5')", json!({})),
         ok("States.Hash('123', 'MD5')", json!({}))
     );
-    assert!(eval("States.Hash($.s, 'SHA-256')", &json!({"s": "a".repeat(10_000)})).is_ok());
-    invalid("States.Hash($.s, 'SHA-256')", json!({"s": "a".repeat(10_001)}));
+    assert!(
+        eval(
+            "States.Hash($.s, 'SHA-256')",
+            &json!({"s": "a".repeat(10_000)})
+        )
+        .is_ok()
+    );
+    invalid(
+        "States.Hash($.s, 'SHA-256')",
+        json!({"s": "a".repeat(10_001)}),
+    );
     for alg in ["UNSUPPORTED", "sha-256", "SHA256", "", "MD-5", "SHA-257"] {
         invalid("States.Hash('data', $.a)", json!({"a": alg}));
     }
@@ -592,17 +803,38 @@ fn json_merge() {
         ),
         json!({"a": {"a3": 1, "a4": 2}, "b": 2, "d": 4, "c": 3})
     );
-    let merged = ok("States.JsonMerge($.a, $.b, false)", json!({"a": {"x": 1, "y": 2}, "b": {"y": 3, "z": 4}}));
-    assert_eq!(serde_json::to_string(&merged).unwrap_or_default(), r#"{"x":1,"y":3,"z":4}"#);
+    let merged = ok(
+        "States.JsonMerge($.a, $.b, false)",
+        json!({"a": {"x": 1, "y": 2}, "b": {"y": 3, "z": 4}}),
+    );
+    assert_eq!(
+        serde_json::to_string(&merged).unwrap_or_default(),
+        r#"{"x":1,"y":3,"z":4}"#
+    );
     // AWS-run: a non-boolean flag merges shallowly.
     assert_eq!(
-        ok("States.JsonMerge($.a, $.b, 'false')", json!({"a": {"x": 1}, "b": {"y": 2}})),
+        ok(
+            "States.JsonMerge($.a, $.b, 'false')",
+            json!({"a": {"x": 1}, "b": {"y": 2}})
+        ),
         json!({"x": 1, "y": 2})
     );
-    invalid("States.JsonMerge($.a, $.b, true)", json!({"a": {}, "b": {}}));
-    invalid("States.JsonMerge($.a, $.b, false)", json!({"a": null, "b": {}}));
-    invalid("States.JsonMerge($.a, $.b, false)", json!({"a": [], "b": {}}));
-    invalid("States.JsonMerge($.a, $.b, false)", json!({"a": {}, "b": "x"}));
+    invalid(
+        "States.JsonMerge($.a, $.b, true)",
+        json!({"a": {}, "b": {}}),
+    );
+    invalid(
+        "States.JsonMerge($.a, $.b, false)",
+        json!({"a": null, "b": {}}),
+    );
+    invalid(
+        "States.JsonMerge($.a, $.b, false)",
+        json!({"a": [], "b": {}}),
+    );
+    invalid(
+        "States.JsonMerge($.a, $.b, false)",
+        json!({"a": {}, "b": "x"}),
+    );
 }
 
 #[test]
@@ -631,7 +863,10 @@ fn math_add() {
     }
     // AWS-run: 32-bit limits.
     assert_eq!(f(json!(2_147_483_647), json!(0)), json!(2_147_483_647));
-    assert_eq!(f(json!(-2_147_483_648i64), json!(0)), json!(-2_147_483_648i64));
+    assert_eq!(
+        f(json!(-2_147_483_648i64), json!(0)),
+        json!(-2_147_483_648i64)
+    );
     for (a, b) in [
         (json!(2_147_483_647), json!(1)),
         (json!(-2_147_483_648i64), json!(-1)),
@@ -646,7 +881,10 @@ fn math_add() {
     ] {
         invalid("States.MathAdd($.a, $.b)", json!({"a": a, "b": b}));
     }
-    assert_eq!(ok("States.MathAdd(States.MathAdd($.x, 1), 2)", json!({"x": 5})), json!(8));
+    assert_eq!(
+        ok("States.MathAdd(States.MathAdd($.x, 1), 2)", json!({"x": 5})),
+        json!(8)
+    );
 }
 
 #[test]
@@ -657,7 +895,11 @@ fn math_random() {
     let mut entropy = Lcg(1);
     for _ in 0..200 {
         let mut env = Env::new(&input, &mut entropy);
-        let v = call.eval(&mut env).ok().and_then(|v| v.as_i64()).unwrap_or(-1);
+        let v = call
+            .eval(&mut env)
+            .ok()
+            .and_then(|v| v.as_i64())
+            .unwrap_or(-1);
         assert!((1..5).contains(&v), "{v}");
         seen.insert(v);
     }
@@ -666,7 +908,11 @@ fn math_random() {
     let call = parse("States.MathRandom(1.6, 5.4)");
     for _ in 0..100 {
         let mut env = Env::new(&input, &mut entropy);
-        let v = call.eval(&mut env).ok().and_then(|v| v.as_i64()).unwrap_or(-1);
+        let v = call
+            .eval(&mut env)
+            .ok()
+            .and_then(|v| v.as_i64())
+            .unwrap_or(-1);
         assert!((1..5).contains(&v), "{v}");
     }
     // Seeded: java.util.Random (AWS-run: seed 42 over [-5, 5) gives -5).
@@ -675,7 +921,10 @@ fn math_random() {
         ok("States.MathRandom(1, 100, 42)", json!({})),
         ok("States.MathRandom(1, 100, 42)", json!({}))
     );
-    let v = ok("States.MathRandom($.s, $.e, $.seed)", json!({"s": 2_147_483_640, "e": 2_147_483_647, "seed": 1}));
+    let v = ok(
+        "States.MathRandom($.s, $.e, $.seed)",
+        json!({"s": 2_147_483_640, "e": 2_147_483_647, "seed": 1}),
+    );
     assert!((2_147_483_640..2_147_483_647).contains(&v.as_i64().unwrap_or(0)));
     assert!(ok("States.MathRandom(1, 10, -10)", json!({})).is_i64());
     for text in [
@@ -714,10 +963,27 @@ fn string_split() {
     assert_eq!(f(" , ", ","), json!([" ", " "]));
     assert_eq!(f(", , ,", ","), json!([" ", " "]));
     assert_eq!(f(",,,,", ","), json!([]));
-    assert_eq!(f("This.is+a,test=string", ".+,="), json!(["This", "is", "a", "test", "string"]));
     assert_eq!(
-        f("Value1,Value2,Value3\nValue4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n", ","),
-        json!(["Value1", "Value2", "Value3\nValue4", "Value5", "Value6\n", "\ntrue", "1", "'HelloWorld'\nNull", "None", "\n   \n"])
+        f("This.is+a,test=string", ".+,="),
+        json!(["This", "is", "a", "test", "string"])
+    );
+    assert_eq!(
+        f(
+            "Value1,Value2,Value3\nValue4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n",
+            ","
+        ),
+        json!([
+            "Value1",
+            "Value2",
+            "Value3\nValue4",
+            "Value5",
+            "Value6\n",
+            "\ntrue",
+            "1",
+            "'HelloWorld'\nNull",
+            "None",
+            "\n   \n"
+        ])
     );
     // AWS-run.
     assert_eq!(f("a,,b", ","), json!(["a", "b"]));
@@ -726,7 +992,10 @@ fn string_split() {
     assert_eq!(f("abc", ""), json!(["abc"]));
     invalid("States.StringSplit($.s, ',')", json!({"s": 123}));
     invalid("States.StringSplit($.s, $.d)", json!({"s": "a,b", "d": 1}));
-    invalid("States.StringSplit($.s, $.d)", json!({"s": "a,b", "d": [","]}));
+    invalid(
+        "States.StringSplit($.s, $.d)",
+        json!({"s": "a,b", "d": [","]}),
+    );
 }
 
 #[test]
@@ -735,16 +1004,33 @@ fn uuid() {
     let call = parse("States.UUID()");
     let mut entropy = Lcg(3);
     let mut env = Env::new(&input, &mut entropy);
-    let a = call.eval(&mut env).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let b = call.eval(&mut env).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let a = call
+        .eval(&mut env)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let b = call
+        .eval(&mut env)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     assert_ne!(a, b);
     for id in [&a, &b] {
         assert_eq!(id.len(), 36);
         let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('4'), "{id}");
-        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{id}");
-        assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+            "{id}"
+        );
+        assert!(
+            id.chars()
+                .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
     }
     // Same entropy, same UUID: replay is deterministic.
     let mut again = Lcg(3);

@@ -183,7 +183,10 @@ fn deep_scan() {
     assert_eq!(sel("$.store..price", &doc), json!([8, 22, 19]));
     assert_eq!(sel("$..['price']", &doc), json!([8, 22, 19]));
     assert_eq!(sel("$..book[0].name", &doc), json!(["b1"]));
-    assert_eq!(sel("$.jar..*", &doc), json!([{"a": 5}, {"a": 3}, {"a": 7}, 5, 3, 7]));
+    assert_eq!(
+        sel("$.jar..*", &doc),
+        json!([{"a": 5}, {"a": 3}, {"a": 7}, 5, 3, 7])
+    );
     assert_eq!(sel("$..[?(@.price > 20)].name", &doc), json!(["b2"]));
     assert_eq!(sel("$..nothing", &doc), json!([]));
 }
@@ -200,10 +203,22 @@ fn filters() {
     assert_eq!(sel("$.a[?(@.x == 2.0)].x", &doc), json!([2]));
     assert_eq!(sel("$.a[?(@.y)].name", &doc), json!(["two", "three"]));
     assert_eq!(sel("$.a[?(!@.y)].name", &doc), json!(["one"]));
-    assert_eq!(sel("$.a[?(@.x > 1 && @.y)].name", &doc), json!(["two", "three"]));
-    assert_eq!(sel("$.a[?(@.x > 1 && @.y == true)].name", &doc), json!(["two"]));
-    assert_eq!(sel("$.a[?(@.x == 1 || @.x == 3)].name", &doc), json!(["one", "three"]));
-    assert_eq!(sel("$.a[?((@.x == 1 || @.x == 3) && @.y == false)].name", &doc), json!(["three"]));
+    assert_eq!(
+        sel("$.a[?(@.x > 1 && @.y)].name", &doc),
+        json!(["two", "three"])
+    );
+    assert_eq!(
+        sel("$.a[?(@.x > 1 && @.y == true)].name", &doc),
+        json!(["two"])
+    );
+    assert_eq!(
+        sel("$.a[?(@.x == 1 || @.x == 3)].name", &doc),
+        json!(["one", "three"])
+    );
+    assert_eq!(
+        sel("$.a[?((@.x == 1 || @.x == 3) && @.y == false)].name", &doc),
+        json!(["three"])
+    );
     assert_eq!(sel("$.a[?(@.name == 'two')].x", &doc), json!([2]));
     assert_eq!(sel("$.a[?(@.name == \"two\")].x", &doc), json!([2]));
     assert_eq!(sel("$.a[?(@.name > 'three')].x", &doc), json!([2]));
@@ -225,7 +240,10 @@ fn filters() {
         json!([{"year": 1997, "status": 0}])
     );
     // A filter on an object tests the object itself.
-    assert_eq!(sel("$.store.bicycle[?(@.price == 19)].name", &doc), json!(["bike"]));
+    assert_eq!(
+        sel("$.store.bicycle[?(@.price == 19)].name", &doc),
+        json!(["bike"])
+    );
 }
 
 #[test]
@@ -255,8 +273,14 @@ fn not_found_messages_match_jayway() {
         "Missing property in path $['no']"
     );
     assert_eq!(not_found("$.a.c", &doc), "No results for path: $['a']['c']");
-    assert_eq!(not_found("$.a.l[3]", &doc), "No results for path: $['a']['l'][3]");
-    assert_eq!(not_found("$.a.l[3].x", &doc), "No results for path: $['a']['l'][3]['x']");
+    assert_eq!(
+        not_found("$.a.l[3]", &doc),
+        "No results for path: $['a']['l'][3]"
+    );
+    assert_eq!(
+        not_found("$.a.l[3].x", &doc),
+        "No results for path: $['a']['l'][3]['x']"
+    );
     assert_eq!(
         not_found("$.a.s.x", &doc),
         "Expected to find an object with property ['x'] in path $['a']['s'] but found 'java.lang.String'. This is not a json object according to the JsonProvider: 'com.jayway.jsonpath.spi.json.JacksonJsonProvider'."
@@ -331,7 +355,14 @@ fn select_value_and_is_present() {
 
 #[test]
 fn reference_paths() {
-    for ok in ["$", "$.a", "$.a.b[0]", "$['a b'][2]", "$$.Execution.Input", "$var.x[1]"] {
+    for ok in [
+        "$",
+        "$.a",
+        "$.a.b[0]",
+        "$['a b'][2]",
+        "$$.Execution.Input",
+        "$var.x[1]",
+    ] {
         assert!(Path::parse_reference(ok).is_ok(), "{ok}");
     }
     for (bad, why) in [
@@ -398,44 +429,78 @@ fn parse_errors() {
 fn assign_writes_result_paths() {
     let input = json!({"a": {"x": 1}, "arr": [1, {"k": 0}], "s": "str"});
     let value = json!({"r": true});
-    assert_eq!(p("$").assign(input.clone(), value.clone()), Ok(value.clone()));
     assert_eq!(
-        p("$.a.x").assign(input.clone(), json!(2)).map(|v| v["a"].clone()),
+        p("$").assign(input.clone(), value.clone()),
+        Ok(value.clone())
+    );
+    assert_eq!(
+        p("$.a.x")
+            .assign(input.clone(), json!(2))
+            .map(|v| v["a"].clone()),
         Ok(json!({"x": 2}))
     );
     assert_eq!(
-        p("$.new.deep.field").assign(input.clone(), json!(3)).map(|v| v["new"].clone()),
+        p("$.new.deep.field")
+            .assign(input.clone(), json!(3))
+            .map(|v| v["new"].clone()),
         Ok(json!({"deep": {"field": 3}}))
     );
     assert_eq!(
-        p("$.arr[1].k").assign(input.clone(), json!(9)).map(|v| v["arr"].clone()),
+        p("$.arr[1].k")
+            .assign(input.clone(), json!(9))
+            .map(|v| v["arr"].clone()),
         Ok(json!([1, {"k": 9}]))
     );
     assert_eq!(
-        p("$.arr[0]").assign(input.clone(), json!("z")).map(|v| v["arr"].clone()),
+        p("$.arr[0]")
+            .assign(input.clone(), json!("z"))
+            .map(|v| v["arr"].clone()),
         Ok(json!(["z", {"k": 0}]))
     );
     // Keys keep their order; a new key goes last.
-    let out = p("$.a").assign(json!({"a": 1, "b": 2}), json!(0)).unwrap_or_default();
-    assert_eq!(serde_json::to_string(&out).unwrap_or_default(), r#"{"a":0,"b":2}"#);
-    let out = p("$.c").assign(json!({"a": 1, "b": 2}), json!(0)).unwrap_or_default();
-    assert_eq!(serde_json::to_string(&out).unwrap_or_default(), r#"{"a":1,"b":2,"c":0}"#);
+    let out = p("$.a")
+        .assign(json!({"a": 1, "b": 2}), json!(0))
+        .unwrap_or_default();
+    assert_eq!(
+        serde_json::to_string(&out).unwrap_or_default(),
+        r#"{"a":0,"b":2}"#
+    );
+    let out = p("$.c")
+        .assign(json!({"a": 1, "b": 2}), json!(0))
+        .unwrap_or_default();
+    assert_eq!(
+        serde_json::to_string(&out).unwrap_or_default(),
+        r#"{"a":1,"b":2,"c":0}"#
+    );
 }
 
 #[test]
 fn assign_errors() {
     let input = json!({"a": {"x": 1}, "arr": [1], "s": "str"});
-    for bad in ["$.s.x", "$.a.x.y", "$.arr[5]", "$.arr.k", "$.a[0]", "$.missing[0]", "$.missing.x[0]"] {
+    for bad in [
+        "$.s.x",
+        "$.a.x.y",
+        "$.arr[5]",
+        "$.arr.k",
+        "$.a[0]",
+        "$.missing[0]",
+        "$.missing.x[0]",
+    ] {
         let err = p(bad).assign(input.clone(), json!(1)).unwrap_err();
         assert_eq!(err.error_name(), "States.ResultPathMatchFailure");
         assert_eq!(err.path(), bad);
         assert_eq!(
             err.to_string(),
-            format!(r#"Unable to apply ReferencePath {bad} to input {{"a":{{"x":1}},"arr":[1],"s":"str"}}"#)
+            format!(
+                r#"Unable to apply ReferencePath {bad} to input {{"a":{{"x":1}},"arr":[1],"s":"str"}}"#
+            )
         );
     }
     let err = p("$.x").assign(json!("input1"), json!(1)).unwrap_err();
-    assert_eq!(err.to_string(), r#"Unable to apply ReferencePath $.x to input "input1""#);
+    assert_eq!(
+        err.to_string(),
+        r#"Unable to apply ReferencePath $.x to input "input1""#
+    );
     // Only the input can be written.
     assert!(p("$$.x").assign(json!({}), json!(1)).is_err());
     assert!(p("$v.x").assign(json!({}), json!(1)).is_err());
