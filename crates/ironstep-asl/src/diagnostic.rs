@@ -103,11 +103,7 @@ impl Diagnostic {
 
     /// `SCHEMA_VALIDATION_FAILED` at a location.
     pub fn schema(message: impl Into<String>, location: impl Into<String>) -> Self {
-        Self::new(
-            Code::SchemaValidationFailed,
-            message,
-            Some(location.into()),
-        )
+        Self::new(Code::SchemaValidationFailed, message, Some(location.into()))
     }
 
     /// Whether this diagnostic rejects the definition.

@@ -36,8 +36,10 @@ fn check_list(list: &serde_json::Map<String, Value>, loc: &str, out: &mut Vec<Di
         }
     }
     let terminal = |s: &Value| {
-        matches!(s.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail"))
-            || s.get("End") == Some(&Value::Bool(true))
+        matches!(
+            s.get("Type").and_then(Value::as_str),
+            Some("Succeed" | "Fail")
+        ) || s.get("End") == Some(&Value::Bool(true))
     };
     if !states.values().any(terminal) {
         out.push(Diagnostic::new(
@@ -55,21 +57,22 @@ fn check_list(list: &serde_json::Map<String, Value>, loc: &str, out: &mut Vec<Di
     }
     let mut edges: HashMap<&str, Vec<&str>> = HashMap::new();
     for (name, s) in states {
-        let e = edges.entry(name.as_str()).or_default();
-        let mut push = |v: Option<&Value>| {
+        let mut targets: Vec<&str> = Vec::new();
+        for v in [s.get("Next"), s.get("Default")] {
             if let Some(t) = v.and_then(Value::as_str) {
-                e.push(t);
+                targets.push(t);
             }
-        };
-        push(s.get("Next"));
-        push(s.get("Default"));
+        }
         for key in ["Choices", "Catch"] {
             if let Some(arr) = s.get(key).and_then(Value::as_array) {
                 for rule in arr {
-                    push(rule.get("Next"));
+                    if let Some(t) = rule.get("Next").and_then(Value::as_str) {
+                        targets.push(t);
+                    }
                 }
             }
         }
+        edges.entry(name.as_str()).or_default().extend(targets);
     }
     let mut seen: HashSet<&str> = HashSet::new();
     let mut queue = VecDeque::from([start]);

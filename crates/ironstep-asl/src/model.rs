@@ -7,17 +7,18 @@ use std::sync::Arc;
 use ironstep_jsonata::{Expression, Template as JsonataTemplate};
 use ironstep_query::path::Path;
 use ironstep_query::template::{Expr, Template};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::resource::Resource;
 
 /// Index of a state in [`Definition::states`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct StateId(pub u32);
 
 /// Index of a state list (the top level, a Parallel branch or a Map processor) in
 /// [`Definition::scopes`]. Scope 0 is the top level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ScopeId(pub u32);
 
 impl ScopeId {
@@ -122,7 +123,7 @@ impl State {
 }
 
 /// Where a state goes when it is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Transition {
     /// `Next`.
     Next(StateId),

@@ -211,11 +211,17 @@ impl<'o> Parser<'o> {
         let states_obj = match states {
             Some(Value::Object(m)) if !m.is_empty() => m,
             Some(Value::Object(_)) => {
-                self.schema("The field 'States' must not be empty", format!("{loc}/States"));
+                self.schema(
+                    "The field 'States' must not be empty",
+                    format!("{loc}/States"),
+                );
                 return None;
             }
             Some(_) => {
-                self.schema("The field 'States' must be an object", format!("{loc}/States"));
+                self.schema(
+                    "The field 'States' must be an object",
+                    format!("{loc}/States"),
+                );
                 return None;
             }
             None => {
@@ -269,7 +275,10 @@ impl<'o> Parser<'o> {
                 }
             },
             Some(_) => {
-                self.schema("The field 'StartAt' must be a string", format!("{loc}/StartAt"));
+                self.schema(
+                    "The field 'StartAt' must be a string",
+                    format!("{loc}/StartAt"),
+                );
                 None
             }
             None => {
@@ -434,13 +443,15 @@ impl<'o> Parser<'o> {
                 None
             }
         };
-        let resource = resource_text.as_ref().and_then(|text| match Resource::parse(text) {
-            Ok(r) => Some(r),
-            Err(msg) => {
-                self.diag(Code::InvalidResource, msg, cx.f.at("Resource"));
-                None
-            }
-        });
+        let resource = resource_text
+            .as_ref()
+            .and_then(|text| match Resource::parse(text) {
+                Ok(r) => Some(r),
+                Err(msg) => {
+                    self.diag(Code::InvalidResource, msg, cx.f.at("Resource"));
+                    None
+                }
+            });
         if let Some(r) = &resource
             && self.opts.machine_type == StateMachineType::Express
         {
@@ -469,7 +480,8 @@ impl<'o> Parser<'o> {
         };
         let timeout = self.number_field(cx, "TimeoutSeconds", NumberKind::PositiveInt);
         let heartbeat = self.number_field(cx, "HeartbeatSeconds", NumberKind::PositiveInt);
-        if let (Some(NumberField::Literal(t)), Some(NumberField::Literal(h))) = (&timeout, &heartbeat)
+        if let (Some(NumberField::Literal(t)), Some(NumberField::Literal(h))) =
+            (&timeout, &heartbeat)
             && h >= t
         {
             self.schema(
@@ -488,7 +500,10 @@ impl<'o> Parser<'o> {
                     .map(Payload::Jsonata),
             },
             Some(_) => {
-                self.schema("The field 'Credentials' must be an object", cx.f.at("Credentials"));
+                self.schema(
+                    "The field 'Credentials' must be an object",
+                    cx.f.at("Credentials"),
+                );
                 None
             }
         };
@@ -579,7 +594,9 @@ impl<'o> Parser<'o> {
                 None
             }
         };
-        let assign = f.get("Assign").and_then(|v| self.assign(cx.language, v, &f.at("Assign")));
+        let assign = f
+            .get("Assign")
+            .and_then(|v| self.assign(cx.language, v, &f.at("Assign")));
         let output = match (cx.language, f.get("Output")) {
             (QueryLanguage::Jsonata, Some(v)) => self.jsonata_template(v, &f.at("Output")),
             (QueryLanguage::JsonPath, Some(_)) => {
@@ -612,13 +629,14 @@ impl<'o> Parser<'o> {
     ) -> Option<Condition> {
         if language == QueryLanguage::Jsonata {
             return match f.get("Condition") {
-                Some(Value::String(s)) => {
-                    self.jsonata_whole(s, &f.at("Condition")).map(Condition::Jsonata)
-                }
+                Some(Value::String(s)) => self
+                    .jsonata_whole(s, &f.at("Condition"))
+                    .map(Condition::Jsonata),
                 Some(Value::Bool(b)) => {
                     // A literal boolean condition is allowed; compile it as an expression.
                     let src = if *b { "{% true %}" } else { "{% false %}" };
-                    self.jsonata_whole(src, &f.at("Condition")).map(Condition::Jsonata)
+                    self.jsonata_whole(src, &f.at("Condition"))
+                        .map(Condition::Jsonata)
                 }
                 Some(_) => {
                     self.schema(
@@ -638,10 +656,14 @@ impl<'o> Parser<'o> {
             self.schema("Field 'Next' is not supported", loc);
         }
         if let Some(v) = f.get("And") {
-            return self.condition_list(language, v, &f.at("And")).map(Condition::And);
+            return self
+                .condition_list(language, v, &f.at("And"))
+                .map(Condition::And);
         }
         if let Some(v) = f.get("Or") {
-            return self.condition_list(language, v, &f.at("Or")).map(Condition::Or);
+            return self
+                .condition_list(language, v, &f.at("Or"))
+                .map(Condition::Or);
         }
         if let Some(v) = f.get("Not") {
             let at = f.at("Not");
@@ -681,9 +703,15 @@ impl<'o> Parser<'o> {
         }
         if found.len() != 1 || variable.is_none() {
             if found.is_empty() && variable.is_some() {
-                self.schema("A Choice rule must have exactly one comparison operator", loc);
+                self.schema(
+                    "A Choice rule must have exactly one comparison operator",
+                    loc,
+                );
             } else if found.len() > 1 {
-                self.schema("A Choice rule must have exactly one comparison operator", loc);
+                self.schema(
+                    "A Choice rule must have exactly one comparison operator",
+                    loc,
+                );
             } else if variable.is_none() && !f.has("Variable") {
                 self.schema("These fields are required: [Variable]", loc);
             }
@@ -706,7 +734,10 @@ impl<'o> Parser<'o> {
                     return None;
                 }
                 None => {
-                    self.schema(format!("The value for the field '{key}' must be a string"), at);
+                    self.schema(
+                        format!("The value for the field '{key}' must be a string"),
+                        at,
+                    );
                     return None;
                 }
             }
@@ -750,7 +781,10 @@ impl<'o> Parser<'o> {
                     | ComparisonOp::TimestampGreaterThanEquals => "a string",
                     _ => "a boolean",
                 };
-                self.schema(format!("The value for the field '{key}' must be {want}"), at);
+                self.schema(
+                    format!("The value for the field '{key}' must be {want}"),
+                    at,
+                );
                 return None;
             }
             Operand::Literal(raw.clone())
@@ -857,7 +891,12 @@ impl<'o> Parser<'o> {
         Some(Fail { error, cause })
     }
 
-    fn fail_field(&mut self, cx: &mut StateCx<'_, '_>, name: &'static str, path_name: &'static str) -> Option<FailField> {
+    fn fail_field(
+        &mut self,
+        cx: &mut StateCx<'_, '_>,
+        name: &'static str,
+        path_name: &'static str,
+    ) -> Option<FailField> {
         if cx.f.has(name) && cx.f.has(path_name) {
             cx.f.get(path_name);
             self.schema(
@@ -910,7 +949,10 @@ impl<'o> Parser<'o> {
         let branches_v = match cx.f.get("Branches") {
             Some(Value::Array(a)) if !a.is_empty() => a,
             Some(_) => {
-                self.schema("The field 'Branches' must be a non-empty array", cx.f.at("Branches"));
+                self.schema(
+                    "The field 'Branches' must be a non-empty array",
+                    cx.f.at("Branches"),
+                );
                 return None;
             }
             None => {
@@ -962,7 +1004,10 @@ impl<'o> Parser<'o> {
                 Some(v) => Some(self.reference_path(v, &cx.f.at("ItemsPath"))?),
             }),
             QueryLanguage::Jsonata => match cx.f.get("Items") {
-                None => Items::Jsonata(self.jsonata_template(&Value::String("{% $states.input %}".into()), &cx.f.at("Items"))?),
+                None => Items::Jsonata(self.jsonata_template(
+                    &Value::String("{% $states.input %}".into()),
+                    &cx.f.at("Items"),
+                )?),
                 Some(v @ (Value::Array(_) | Value::String(_))) => {
                     Items::Jsonata(self.jsonata_template(v, &cx.f.at("Items"))?)
                 }
@@ -1012,7 +1057,9 @@ impl<'o> Parser<'o> {
             Some(Value::String(s)) => {
                 let bad = s.is_empty()
                     || s.chars().count() > 40
-                    || s.chars().any(|c| c.is_whitespace() || c.is_control() || FORBIDDEN_NAME_CHARS.contains(c));
+                    || s.chars().any(|c| {
+                        c.is_whitespace() || c.is_control() || FORBIDDEN_NAME_CHARS.contains(c)
+                    });
                 if bad {
                     self.diag(
                         Code::InvalidLabelName,
@@ -1093,7 +1140,9 @@ impl<'o> Parser<'o> {
             ] {
                 if present {
                     self.schema(
-                        format!("Field '{key}' is only supported for Map states in DISTRIBUTED mode"),
+                        format!(
+                            "Field '{key}' is only supported for Map states in DISTRIBUTED mode"
+                        ),
                         cx.loc.clone(),
                     );
                 }
@@ -1132,7 +1181,10 @@ impl<'o> Parser<'o> {
                 self.target(cx, s, &at).map(Transition::Next)
             }
             (Some(Value::String(_)), Some(_)) => {
-                self.schema("Only one of the fields 'Next' and 'End' may be specified", cx.loc.clone());
+                self.schema(
+                    "Only one of the fields 'Next' and 'End' may be specified",
+                    cx.loc.clone(),
+                );
                 None
             }
             (Some(_), _) => {
@@ -1226,18 +1278,23 @@ impl<'o> Parser<'o> {
     }
 
     /// `Parameters` (JSONPath) or `Arguments` (JSONata); the other one was already reported.
-    fn payload(&mut self, cx: &mut StateCx<'_, '_>, jsonpath: &'static str, jsonata: &'static str) -> Option<Payload> {
+    fn payload(
+        &mut self,
+        cx: &mut StateCx<'_, '_>,
+        jsonpath: &'static str,
+        jsonata: &'static str,
+    ) -> Option<Payload> {
         match cx.language {
-            QueryLanguage::JsonPath => cx
-                .f
-                .get(jsonpath)
-                .and_then(|v| self.jsonpath_template(v, &cx.f.at(jsonpath)))
-                .map(Payload::JsonPath),
-            QueryLanguage::Jsonata => cx
-                .f
-                .get(jsonata)
-                .and_then(|v| self.jsonata_template(v, &cx.f.at(jsonata)))
-                .map(Payload::Jsonata),
+            QueryLanguage::JsonPath => {
+                cx.f.get(jsonpath)
+                    .and_then(|v| self.jsonpath_template(v, &cx.f.at(jsonpath)))
+                    .map(Payload::JsonPath)
+            }
+            QueryLanguage::Jsonata => {
+                cx.f.get(jsonata)
+                    .and_then(|v| self.jsonata_template(v, &cx.f.at(jsonata)))
+                    .map(Payload::Jsonata)
+            }
         }
     }
 
@@ -1255,7 +1312,9 @@ impl<'o> Parser<'o> {
                     Err(e) => {
                         let field = at.rsplit('/').next().unwrap_or(at);
                         self.schema(
-                            format!("The value for the field '{field}' must be a valid JSONPath: {e}"),
+                            format!(
+                                "The value for the field '{field}' must be a valid JSONPath: {e}"
+                            ),
                             at,
                         );
                         PathField::Default
@@ -1285,7 +1344,10 @@ impl<'o> Parser<'o> {
                 None
             }
             None => {
-                self.schema(format!("The value for the field '{field}' must be a string"), at);
+                self.schema(
+                    format!("The value for the field '{field}' must be a string"),
+                    at,
+                );
                 None
             }
         }
@@ -1398,7 +1460,12 @@ impl<'o> Parser<'o> {
         }
     }
 
-    fn number_field(&mut self, cx: &mut StateCx<'_, '_>, name: &'static str, kind: NumberKind) -> Option<NumberField> {
+    fn number_field(
+        &mut self,
+        cx: &mut StateCx<'_, '_>,
+        name: &'static str,
+        kind: NumberKind,
+    ) -> Option<NumberField> {
         let path_name: &'static str = match name {
             "TimeoutSeconds" => "TimeoutSecondsPath",
             "HeartbeatSeconds" => "HeartbeatSecondsPath",
@@ -1421,9 +1488,7 @@ impl<'o> Parser<'o> {
                     .map(NumberField::Jsonata);
             }
             let ok = match kind {
-                NumberKind::PositiveInt => {
-                    positive_int(v).is_some_and(|n| n as f64 <= MAX_SECONDS)
-                }
+                NumberKind::PositiveInt => positive_int(v).is_some_and(|n| n as f64 <= MAX_SECONDS),
                 NumberKind::NonNegativeInt => non_negative_int(v).is_some(),
                 NumberKind::Percentage => v.as_f64().is_some_and(|p| (0.0..=100.0).contains(&p)),
             };
@@ -1433,7 +1498,10 @@ impl<'o> Parser<'o> {
                     NumberKind::NonNegativeInt => "a non-negative integer",
                     NumberKind::Percentage => "a number between 0 and 100",
                 };
-                self.schema(format!("The value for the field '{name}' must be {want}"), at);
+                self.schema(
+                    format!("The value for the field '{name}' must be {want}"),
+                    at,
+                );
                 return None;
             }
             return v.as_f64().map(NumberField::Literal);
@@ -1602,7 +1670,9 @@ impl<'o> Parser<'o> {
                     }
                 }
             }
-            let assign = f.get("Assign").and_then(|v| self.assign(cx.language, v, &f.at("Assign")));
+            let assign = f
+                .get("Assign")
+                .and_then(|v| self.assign(cx.language, v, &f.at("Assign")));
             for key in f.unknown() {
                 self.schema(format!("Field '{key}' is not supported"), cat.clone());
             }
@@ -1619,29 +1689,38 @@ impl<'o> Parser<'o> {
         out
     }
 
-    fn error_equals(&mut self, f: &mut Fields<'_>, at: &str, last: bool, what: &str) -> Vec<String> {
+    fn error_equals(
+        &mut self,
+        f: &mut Fields<'_>,
+        at: &str,
+        last: bool,
+        what: &str,
+    ) -> Vec<String> {
         let Some(v) = f.get("ErrorEquals") else {
             self.schema("These fields are required: [ErrorEquals]", at);
             return Vec::new();
         };
         let eat = f.at("ErrorEquals");
         let Some(arr) = v.as_array().filter(|a| !a.is_empty()) else {
-            self.schema("The field 'ErrorEquals' must be a non-empty array of strings", eat);
+            self.schema(
+                "The field 'ErrorEquals' must be a non-empty array of strings",
+                eat,
+            );
             return Vec::new();
         };
         let mut out = Vec::with_capacity(arr.len());
         for x in arr {
             match x.as_str() {
                 Some(s) => out.push(s.to_string()),
-                None => self.schema("The field 'ErrorEquals' must be a non-empty array of strings", eat.clone()),
+                None => self.schema(
+                    "The field 'ErrorEquals' must be a non-empty array of strings",
+                    eat.clone(),
+                ),
             }
         }
         if out.iter().any(|e| e == "States.ALL") {
             if out.len() > 1 {
-                self.schema(
-                    "States.ALL must appear alone in ErrorEquals",
-                    eat.clone(),
-                );
+                self.schema("States.ALL must appear alone in ErrorEquals", eat.clone());
             } else if !last {
                 self.schema(
                     format!("States.ALL must appear in the last {what}"),
@@ -1698,34 +1777,106 @@ const COMPARISONS: &[(&str, ComparisonOp, bool)] = &[
     ("StringLessThan", ComparisonOp::StringLessThan, false),
     ("StringLessThanPath", ComparisonOp::StringLessThan, true),
     ("StringGreaterThan", ComparisonOp::StringGreaterThan, false),
-    ("StringGreaterThanPath", ComparisonOp::StringGreaterThan, true),
-    ("StringLessThanEquals", ComparisonOp::StringLessThanEquals, false),
-    ("StringLessThanEqualsPath", ComparisonOp::StringLessThanEquals, true),
-    ("StringGreaterThanEquals", ComparisonOp::StringGreaterThanEquals, false),
-    ("StringGreaterThanEqualsPath", ComparisonOp::StringGreaterThanEquals, true),
+    (
+        "StringGreaterThanPath",
+        ComparisonOp::StringGreaterThan,
+        true,
+    ),
+    (
+        "StringLessThanEquals",
+        ComparisonOp::StringLessThanEquals,
+        false,
+    ),
+    (
+        "StringLessThanEqualsPath",
+        ComparisonOp::StringLessThanEquals,
+        true,
+    ),
+    (
+        "StringGreaterThanEquals",
+        ComparisonOp::StringGreaterThanEquals,
+        false,
+    ),
+    (
+        "StringGreaterThanEqualsPath",
+        ComparisonOp::StringGreaterThanEquals,
+        true,
+    ),
     ("StringMatches", ComparisonOp::StringMatches, false),
     ("NumericEquals", ComparisonOp::NumericEquals, false),
     ("NumericEqualsPath", ComparisonOp::NumericEquals, true),
     ("NumericLessThan", ComparisonOp::NumericLessThan, false),
     ("NumericLessThanPath", ComparisonOp::NumericLessThan, true),
-    ("NumericGreaterThan", ComparisonOp::NumericGreaterThan, false),
-    ("NumericGreaterThanPath", ComparisonOp::NumericGreaterThan, true),
-    ("NumericLessThanEquals", ComparisonOp::NumericLessThanEquals, false),
-    ("NumericLessThanEqualsPath", ComparisonOp::NumericLessThanEquals, true),
-    ("NumericGreaterThanEquals", ComparisonOp::NumericGreaterThanEquals, false),
-    ("NumericGreaterThanEqualsPath", ComparisonOp::NumericGreaterThanEquals, true),
+    (
+        "NumericGreaterThan",
+        ComparisonOp::NumericGreaterThan,
+        false,
+    ),
+    (
+        "NumericGreaterThanPath",
+        ComparisonOp::NumericGreaterThan,
+        true,
+    ),
+    (
+        "NumericLessThanEquals",
+        ComparisonOp::NumericLessThanEquals,
+        false,
+    ),
+    (
+        "NumericLessThanEqualsPath",
+        ComparisonOp::NumericLessThanEquals,
+        true,
+    ),
+    (
+        "NumericGreaterThanEquals",
+        ComparisonOp::NumericGreaterThanEquals,
+        false,
+    ),
+    (
+        "NumericGreaterThanEqualsPath",
+        ComparisonOp::NumericGreaterThanEquals,
+        true,
+    ),
     ("BooleanEquals", ComparisonOp::BooleanEquals, false),
     ("BooleanEqualsPath", ComparisonOp::BooleanEquals, true),
     ("TimestampEquals", ComparisonOp::TimestampEquals, false),
     ("TimestampEqualsPath", ComparisonOp::TimestampEquals, true),
     ("TimestampLessThan", ComparisonOp::TimestampLessThan, false),
-    ("TimestampLessThanPath", ComparisonOp::TimestampLessThan, true),
-    ("TimestampGreaterThan", ComparisonOp::TimestampGreaterThan, false),
-    ("TimestampGreaterThanPath", ComparisonOp::TimestampGreaterThan, true),
-    ("TimestampLessThanEquals", ComparisonOp::TimestampLessThanEquals, false),
-    ("TimestampLessThanEqualsPath", ComparisonOp::TimestampLessThanEquals, true),
-    ("TimestampGreaterThanEquals", ComparisonOp::TimestampGreaterThanEquals, false),
-    ("TimestampGreaterThanEqualsPath", ComparisonOp::TimestampGreaterThanEquals, true),
+    (
+        "TimestampLessThanPath",
+        ComparisonOp::TimestampLessThan,
+        true,
+    ),
+    (
+        "TimestampGreaterThan",
+        ComparisonOp::TimestampGreaterThan,
+        false,
+    ),
+    (
+        "TimestampGreaterThanPath",
+        ComparisonOp::TimestampGreaterThan,
+        true,
+    ),
+    (
+        "TimestampLessThanEquals",
+        ComparisonOp::TimestampLessThanEquals,
+        false,
+    ),
+    (
+        "TimestampLessThanEqualsPath",
+        ComparisonOp::TimestampLessThanEquals,
+        true,
+    ),
+    (
+        "TimestampGreaterThanEquals",
+        ComparisonOp::TimestampGreaterThanEquals,
+        false,
+    ),
+    (
+        "TimestampGreaterThanEqualsPath",
+        ComparisonOp::TimestampGreaterThanEquals,
+        true,
+    ),
     ("IsNull", ComparisonOp::IsNull, false),
     ("IsPresent", ComparisonOp::IsPresent, false),
     ("IsNumeric", ComparisonOp::IsNumeric, false),
@@ -1735,7 +1886,11 @@ const COMPARISONS: &[(&str, ComparisonOp, bool)] = &[
 ];
 
 fn or_root(loc: &str) -> String {
-    if loc.is_empty() { "/".to_string() } else { loc.to_string() }
+    if loc.is_empty() {
+        "/".to_string()
+    } else {
+        loc.to_string()
+    }
 }
 
 fn is_jsonata(v: &Value) -> bool {
@@ -1759,7 +1914,9 @@ fn non_negative_int(v: &Value) -> Option<u64> {
 
 fn contains_dollar_key(v: &Value) -> bool {
     match v {
-        Value::Object(m) => m.iter().any(|(k, x)| k.ends_with(".$") || contains_dollar_key(x)),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, x)| k.ends_with(".$") || contains_dollar_key(x)),
         Value::Array(a) => a.iter().any(contains_dollar_key),
         _ => false,
     }

@@ -155,9 +155,21 @@ mod tests {
     #[test]
     fn classifies_start_execution_patterns() {
         for (text, api, pattern) in [
-            ("arn:aws:states:::states:startExecution", "startExecution", Pattern::RequestResponse),
-            ("arn:aws:states:::states:startExecution.sync", "startExecution", Pattern::Sync),
-            ("arn:aws:states:::states:startExecution.sync:2", "startExecution", Pattern::Sync2),
+            (
+                "arn:aws:states:::states:startExecution",
+                "startExecution",
+                Pattern::RequestResponse,
+            ),
+            (
+                "arn:aws:states:::states:startExecution.sync",
+                "startExecution",
+                Pattern::Sync,
+            ),
+            (
+                "arn:aws:states:::states:startExecution.sync:2",
+                "startExecution",
+                Pattern::Sync2,
+            ),
             (
                 "arn:aws:states:::states:startExecution.waitForTaskToken",
                 "startExecution",
@@ -193,7 +205,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "foo", "arn:aws:states", "arn:aws:states:::", "arn:aws:s3:::bucket", "arn:aws:states:::states:"] {
+        for bad in [
+            "",
+            "foo",
+            "arn:aws:states",
+            "arn:aws:states:::",
+            "arn:aws:s3:::bucket",
+            "arn:aws:states:::states:",
+        ] {
             assert!(Resource::parse(bad).is_err(), "{bad}");
         }
     }

@@ -9,7 +9,13 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 /// Parse an ASL timestamp into UTC, or `None` if AWS would reject it.
 pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -38,7 +44,10 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     }
     let offset_secs: i32 = match &s[i..] {
         "Z" => 0,
-        rest if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        rest if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
             let h = num(i + 1..i + 3)? as i32;
             let m = num(i + 4..i + 6)? as i32;
             if h > 23 || m > 59 {
@@ -53,7 +62,12 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
     let offset = FixedOffset::east_opt(offset_secs)?;
     let local = NaiveDateTime::new(date, time);
-    Some(offset.from_local_datetime(&local).single()?.with_timezone(&Utc))
+    Some(
+        offset
+            .from_local_datetime(&local)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 /// Render a time as AWS does in the context object (`2024-11-18T11:14:18.123Z`, milliseconds).

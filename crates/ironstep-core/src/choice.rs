@@ -79,7 +79,10 @@ fn compare(op: ComparisonOp, v: &Value, rhs: Option<&Value>) -> bool {
         IsString => v.is_string() == flag(),
         IsBoolean => v.is_boolean() == flag(),
         IsTimestamp => v.as_str().and_then(timestamp::parse).is_some() == flag(),
-        StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals
+        StringEquals
+        | StringLessThan
+        | StringGreaterThan
+        | StringLessThanEquals
         | StringGreaterThanEquals => match (v.as_str(), rhs.and_then(Value::as_str)) {
             (Some(a), Some(b)) => ordering_matches(op, java_compare(a, b)),
             _ => false,
@@ -88,7 +91,10 @@ fn compare(op: ComparisonOp, v: &Value, rhs: Option<&Value>) -> bool {
             (Some(a), Some(p)) => string_matches(p, a),
             _ => false,
         },
-        NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals
+        NumericEquals
+        | NumericLessThan
+        | NumericGreaterThan
+        | NumericLessThanEquals
         | NumericGreaterThanEquals => match (number(v), rhs.and_then(number)) {
             (Some(a), Some(b)) => match a.partial_cmp(&b) {
                 Some(o) => ordering_matches(op, o),
@@ -100,7 +106,10 @@ fn compare(op: ComparisonOp, v: &Value, rhs: Option<&Value>) -> bool {
             (Some(a), Some(b)) => a == b,
             _ => false,
         },
-        TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals
+        TimestampEquals
+        | TimestampLessThan
+        | TimestampGreaterThan
+        | TimestampLessThanEquals
         | TimestampGreaterThanEquals => {
             let a = v.as_str().and_then(timestamp::parse);
             let b = rhs.and_then(Value::as_str).and_then(timestamp::parse);

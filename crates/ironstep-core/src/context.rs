@@ -58,6 +58,8 @@ pub struct StateContext<'a> {
     pub token: Option<&'a str>,
     /// `Map.Item.Index` / `Map.Item.Value` (only inside a Map's `ItemSelector`).
     pub map_item: Option<(u64, &'a Value)>,
+    /// `Map.Item.Key` when a JSONata Map iterates an object.
+    pub map_key: Option<&'a str>,
 }
 
 /// Build the context object.
@@ -65,7 +67,10 @@ pub fn build(info: &ExecutionInfo, state: &StateContext<'_>) -> Value {
     let mut exec = Map::new();
     exec.insert("Id".into(), Value::String(info.execution_arn.clone()));
     exec.insert("Input".into(), info.input.clone());
-    exec.insert("StartTime".into(), Value::String(iso_millis(info.start_time)));
+    exec.insert(
+        "StartTime".into(),
+        Value::String(iso_millis(info.start_time)),
+    );
     exec.insert("Name".into(), Value::String(info.name.clone()));
     exec.insert("RoleArn".into(), Value::String(info.role_arn.clone()));
     if !info.sync_express {
@@ -73,10 +78,16 @@ pub fn build(info: &ExecutionInfo, state: &StateContext<'_>) -> Value {
     }
     let mut sm = Map::new();
     sm.insert("Id".into(), Value::String(info.state_machine_arn.clone()));
-    sm.insert("Name".into(), Value::String(info.state_machine_name.clone()));
+    sm.insert(
+        "Name".into(),
+        Value::String(info.state_machine_name.clone()),
+    );
     let mut st = Map::new();
     st.insert("Name".into(), Value::String(state.name.to_string()));
-    st.insert("EnteredTime".into(), Value::String(iso_millis(state.entered)));
+    st.insert(
+        "EnteredTime".into(),
+        Value::String(iso_millis(state.entered)),
+    );
     if let Some(n) = state.retry_count {
         st.insert("RetryCount".into(), Value::from(n));
     }
@@ -92,6 +103,9 @@ pub fn build(info: &ExecutionInfo, state: &StateContext<'_>) -> Value {
     if let Some((index, value)) = state.map_item {
         let mut item = Map::new();
         item.insert("Index".into(), Value::from(index));
+        if let Some(k) = state.map_key {
+            item.insert("Key".into(), Value::String(k.to_string()));
+        }
         item.insert("Value".into(), value.clone());
         let mut m = Map::new();
         m.insert("Item".into(), Value::Object(item));

@@ -46,10 +46,7 @@ impl StateError {
                     "Error".into(),
                     e.clone().map(Value::String).unwrap_or(Value::Null),
                 );
-                m.insert(
-                    "Cause".into(),
-                    Value::String(c.clone().unwrap_or_default()),
-                );
+                m.insert("Cause".into(), Value::String(c.clone().unwrap_or_default()));
             }
         }
         Value::Object(m)
@@ -98,7 +95,9 @@ impl Failure {
 
 /// AWS's prefix for runtime errors of a state.
 pub fn state_prefix(state: &str, entered_event_id: u64) -> String {
-    format!("An error occurred while executing the state '{state}' (entered at the event id #{entered_event_id}). ")
+    format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{entered_event_id}). "
+    )
 }
 
 #[cfg(test)]
@@ -117,7 +116,10 @@ mod tests {
             cause: None,
             heartbeat: false,
         };
-        assert_eq!(e.error_output(), json!({"Error": "States.Timeout", "Cause": ""}));
+        assert_eq!(
+            e.error_output(),
+            json!({"Error": "States.Timeout", "Cause": ""})
+        );
         let e = StateError {
             error: None,
             cause: None,

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::context::{self, ExecutionInfo, StateContext};
 use crate::error::Failure;
 use crate::event::Millis;
-use crate::interp::{Execution, OwnedStateContext, VarLookup};
+use crate::interp::{OwnedStateContext, VarLookup};
 use crate::json;
 
 /// The context object, built on first use.
@@ -37,7 +37,8 @@ impl<'a> LazyContext<'a> {
 
 impl ContextObject for LazyContext<'_> {
     fn context_object(&self) -> &Value {
-        self.cell.get_or_init(|| context::build(self.info, &self.state))
+        self.cell
+            .get_or_init(|| context::build(self.info, &self.state))
     }
 }
 
@@ -110,7 +111,11 @@ pub(crate) fn input_path(field: &PathField, raw: &Value, env: &Env<'_>) -> Resul
 }
 
 /// `OutputPath` over `value` (which `env`'s `$` also designates).
-pub(crate) fn output_path(field: &PathField, value: &Value, env: &Env<'_>) -> Result<Value, Failure> {
+pub(crate) fn output_path(
+    field: &PathField,
+    value: &Value,
+    env: &Env<'_>,
+) -> Result<Value, Failure> {
     match field {
         PathField::Default => Ok(value.clone()),
         PathField::Null => Ok(Value::Object(Map::new())),
@@ -119,7 +124,11 @@ pub(crate) fn output_path(field: &PathField, value: &Value, env: &Env<'_>) -> Re
 }
 
 /// `ResultPath`: put `result` into the raw state input.
-pub(crate) fn result_path(field: &PathField, raw_input: Value, result: Value) -> Result<Value, Failure> {
+pub(crate) fn result_path(
+    field: &PathField,
+    raw_input: Value,
+    result: Value,
+) -> Result<Value, Failure> {
     match field {
         PathField::Default => Ok(result),
         PathField::Null => Ok(raw_input),
@@ -130,7 +139,11 @@ pub(crate) fn result_path(field: &PathField, raw_input: Value, result: Value) ->
 }
 
 /// A payload template.
-pub(crate) fn template(t: &Template, env: &Env<'_>, entropy: &mut dyn Entropy) -> Result<Value, Failure> {
+pub(crate) fn template(
+    t: &Template,
+    env: &Env<'_>,
+    entropy: &mut dyn Entropy,
+) -> Result<Value, Failure> {
     let mut q = env.query(entropy);
     t.eval(&mut q)
         .map_err(|e| Failure::named(e.error_name(), e.cause()))
@@ -212,7 +225,9 @@ pub(crate) fn wait_due(d: &WaitDuration, env: &Env<'_>, now: Millis) -> Result<M
                 None => Err(Failure::runtime(format!(
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
                     p.as_str(),
-                    v.as_str().map(str::to_string).unwrap_or_else(|| json::compact(v))
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| json::compact(v))
                 ))),
             }
         }
@@ -272,7 +287,11 @@ pub(crate) fn number_value(
                 Some(other) => Err(Failure::runtime(format!(
                     "The {path_name} field refers to value \"{}\" which is not a valid {}: {}",
                     json::compact(other),
-                    if path_name == "ToleratedFailurePercentagePath" { "float" } else { "integer" },
+                    if path_name == "ToleratedFailurePercentagePath" {
+                        "float"
+                    } else {
+                        "integer"
+                    },
                     p.as_str()
                 ))),
                 None => Err(Failure::runtime(format!(
@@ -303,12 +322,27 @@ pub(crate) fn map_items(p: Option<&Path>, env: &Env<'_>) -> Result<Vec<Value>, F
                 p.as_str(),
                 p.normalized()
             ))),
-            None => Err(Failure::runtime("Reference path \"$\" must point to array.")),
+            None => Err(Failure::runtime(
+                "Reference path \"$\" must point to array.",
+            )),
         },
     }
 }
 
 // ---- JSONata ------------------------------------------------------------------------------------
+
+/// The `$states` object of a state: its input and its context object.
+pub(crate) fn states_object(
+    info: &ExecutionInfo,
+    def: &ironstep_asl::Definition,
+    input: &Value,
+    sc: &OwnedStateContext,
+) -> Value {
+    let mut states = Map::new();
+    states.insert("input".into(), input.clone());
+    states.insert("context".into(), context::build(info, &sc.view(def)));
+    Value::Object(states)
+}
 
 /// One JSONata scope for one state: `$states` converted once.
 pub(crate) struct JsonataEnv<'a> {
@@ -316,24 +350,14 @@ pub(crate) struct JsonataEnv<'a> {
 }
 
 impl<'a> JsonataEnv<'a> {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        exec: &'a Execution,
-        fid: u32,
-        def: &'a ironstep_asl::Definition,
-        input: &Value,
-        sc: OwnedStateContext,
+        states: &'a Value,
         now: Millis,
         entropy: &'a mut dyn Entropy,
         vars: &'a VarLookup<'a>,
     ) -> Self {
-        let _ = fid;
-        let ctx = context::build(exec.info_ref(), &sc.view(def));
-        let mut states = Map::new();
-        states.insert("input".into(), input.clone());
-        states.insert("context".into(), ctx);
         let scope = jsonata::Scope::new(
-            &Value::Object(states),
+            states,
             vars,
             jsonata::Env {
                 now_millis: now,
@@ -353,7 +377,11 @@ impl<'a> JsonataEnv<'a> {
     }
 
     /// Evaluate a template for `field` (`Output`, `Arguments`, `Assign`, ...).
-    pub(crate) fn template(&mut self, t: &jsonata::Template, field: &str) -> Result<Value, Failure> {
+    pub(crate) fn template(
+        &mut self,
+        t: &jsonata::Template,
+        field: &str,
+    ) -> Result<Value, Failure> {
         self.scope
             .eval_template(t)
             .map_err(|e| Failure::query(e.cause(field), Some(e.location(field))))
@@ -374,7 +402,12 @@ impl<'a> JsonataEnv<'a> {
         }
     }
 
-    fn unexpected(e: &jsonata::Expression, field: &str, expected: &'static str, v: Value) -> Failure {
+    fn unexpected(
+        e: &jsonata::Expression,
+        field: &str,
+        expected: &'static str,
+        v: Value,
+    ) -> Failure {
         Failure::query(
             jsonata::EvalError::unexpected_type(e.source(), expected, v).cause(field),
             Some(field.to_string()),
@@ -382,7 +415,11 @@ impl<'a> JsonataEnv<'a> {
     }
 
     /// A Choice `Condition`: must be a boolean.
-    pub(crate) fn condition(&mut self, e: &jsonata::Expression, field: &str) -> Result<bool, Failure> {
+    pub(crate) fn condition(
+        &mut self,
+        e: &jsonata::Expression,
+        field: &str,
+    ) -> Result<bool, Failure> {
         match self.expr(e, field)? {
             Value::Bool(b) => Ok(b),
             other => Err(Self::unexpected(e, field, "boolean", other)),
@@ -390,7 +427,11 @@ impl<'a> JsonataEnv<'a> {
     }
 
     /// A Fail `Error`/`Cause`: must be a string.
-    pub(crate) fn string(&mut self, e: &jsonata::Expression, field: &str) -> Result<String, Failure> {
+    pub(crate) fn string(
+        &mut self,
+        e: &jsonata::Expression,
+        field: &str,
+    ) -> Result<String, Failure> {
         match self.expr(e, field)? {
             Value::String(s) => Ok(s),
             other => Err(Self::unexpected(e, field, "string", other)),
@@ -398,7 +439,11 @@ impl<'a> JsonataEnv<'a> {
     }
 
     /// `TimeoutSeconds`/`HeartbeatSeconds` given as JSONata.
-    pub(crate) fn seconds(&mut self, f: Option<&NumberField>, field: &str) -> Result<Option<u64>, Failure> {
+    pub(crate) fn seconds(
+        &mut self,
+        f: Option<&NumberField>,
+        field: &str,
+    ) -> Result<Option<u64>, Failure> {
         match f {
             None => Ok(None),
             Some(NumberField::Literal(v)) => Ok(Some(*v as u64)),
@@ -411,7 +456,11 @@ impl<'a> JsonataEnv<'a> {
     }
 
     /// A Map number field given as JSONata.
-    pub(crate) fn number(&mut self, f: Option<&NumberField>, field: &str) -> Result<Option<f64>, Failure> {
+    pub(crate) fn number(
+        &mut self,
+        f: Option<&NumberField>,
+        field: &str,
+    ) -> Result<Option<f64>, Failure> {
         match f {
             None => Ok(None),
             Some(NumberField::Literal(v)) => Ok(Some(*v)),

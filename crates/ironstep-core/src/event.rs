@@ -204,7 +204,9 @@ impl EventKind {
             ExecutionAborted(_) => "ExecutionAborted",
             ExecutionTimedOut(_) => "ExecutionTimedOut",
             ExecutionRedriven { .. } => "ExecutionRedriven",
-            StateEntered { state_type, .. } => return format!("{}StateEntered", state_type.as_str()),
+            StateEntered { state_type, .. } => {
+                return format!("{}StateEntered", state_type.as_str());
+            }
             StateExited { state_type, .. } => return format!("{}StateExited", state_type.as_str()),
             TaskScheduled { .. } => "TaskScheduled",
             TaskStarted(_) => "TaskStarted",
@@ -262,7 +264,12 @@ impl EventKind {
     }
 }
 
-fn data_details(key: &str, text: &str, include_data: bool, details_key: &str) -> Map<String, Value> {
+fn data_details(
+    key: &str,
+    text: &str,
+    include_data: bool,
+    details_key: &str,
+) -> Map<String, Value> {
     let mut m = Map::new();
     if include_data {
         m.insert(key.to_string(), Value::String(text.to_string()));
@@ -284,7 +291,10 @@ fn error_cause(ec: &ErrorCause) -> Map<String, Value> {
 
 fn res_map(r: &TaskResource) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("resourceType".into(), Value::String(r.resource_type.to_string()));
+    m.insert(
+        "resourceType".into(),
+        Value::String(r.resource_type.to_string()),
+    );
     m.insert("resource".into(), Value::String(r.resource.to_string()));
     m
 }
@@ -300,10 +310,7 @@ impl HistoryEvent {
     pub fn to_json(&self, include_data: bool) -> Value {
         use EventKind::*;
         let mut out = Map::new();
-        out.insert(
-            "timestamp".into(),
-            json!(self.timestamp as f64 / 1000.0),
-        );
+        out.insert("timestamp".into(), json!(self.timestamp as f64 / 1000.0));
         out.insert("type".into(), Value::String(self.kind.type_name()));
         out.insert("id".into(), json!(self.id));
         out.insert("previousEventId".into(), json!(self.previous_event_id));
@@ -350,7 +357,12 @@ impl HistoryEvent {
             } => {
                 let mut m = Map::new();
                 m.insert("name".into(), Value::String(name.to_string()));
-                m.extend(data_details("output", output, include_data, "outputDetails"));
+                m.extend(data_details(
+                    "output",
+                    output,
+                    include_data,
+                    "outputDetails",
+                ));
                 if let Some(vars) = assigned_variables {
                     let mut vm = Map::new();
                     for (k, v) in vars {
@@ -397,7 +409,10 @@ impl HistoryEvent {
                     data_details("output", output, include_data, "outputDetails"),
                 ),
             )),
-            TaskFailed(res, ec) => Some(("taskFailedEventDetails", with(res_map(res), error_cause(ec)))),
+            TaskFailed(res, ec) => Some((
+                "taskFailedEventDetails",
+                with(res_map(res), error_cause(ec)),
+            )),
             TaskTimedOut(res, ec) => Some((
                 "taskTimedOutEventDetails",
                 with(res_map(res), error_cause(ec)),
@@ -509,9 +524,16 @@ impl HistoryEvent {
                 m.insert("state".into(), Value::String(state.to_string()));
                 Some(("evaluationFailedEventDetails", m))
             }
-            TaskStateAborted | WaitStateAborted | ParallelStateStarted
-            | ParallelStateSucceeded | ParallelStateFailed | ParallelStateAborted
-            | MapStateSucceeded | MapStateFailed | MapStateAborted | MapRunSucceeded
+            TaskStateAborted
+            | WaitStateAborted
+            | ParallelStateStarted
+            | ParallelStateSucceeded
+            | ParallelStateFailed
+            | ParallelStateAborted
+            | MapStateSucceeded
+            | MapStateFailed
+            | MapStateAborted
+            | MapRunSucceeded
             | MapRunAborted => None,
         };
         if let Some((key, m)) = details {

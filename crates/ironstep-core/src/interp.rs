@@ -241,7 +241,11 @@ impl Execution {
         };
         exec.emit(&mut cx, None, started, 0);
         if let Some(secs) = def.timeout_seconds {
-            let timer = exec.new_timer(&mut cx, now + secs as i64 * 1000, TimerKind::ExecutionTimeout);
+            let timer = exec.new_timer(
+                &mut cx,
+                now + secs as i64 * 1000,
+                TimerKind::ExecutionTimeout,
+            );
             exec.execution_timer = Some(timer);
         }
         let top = def.scope(ScopeId::TOP);
@@ -289,7 +293,9 @@ impl Execution {
                 task_id,
                 worker_name,
             } => self.task_started(&mut cx, task_id, worker_name),
-            Input::TaskSubmitted { task_id, output } => self.task_submitted(&mut cx, task_id, output),
+            Input::TaskSubmitted { task_id, output } => {
+                self.task_submitted(&mut cx, task_id, output)
+            }
             Input::TaskSucceeded { task_id, output } => {
                 self.task_succeeded(&mut cx, task_id, output)
             }
@@ -443,9 +449,11 @@ impl Execution {
     fn new_timer(&mut self, cx: &mut Cx<'_, '_>, due: Millis, kind: TimerKind) -> TimerId {
         let timer_id = self.next_timer_id;
         self.next_timer_id += 1;
-        cx.step
-            .commands
-            .push(Command::StartTimer { timer_id, due, kind });
+        cx.step.commands.push(Command::StartTimer {
+            timer_id,
+            due,
+            kind,
+        });
         timer_id
     }
 
@@ -498,7 +506,9 @@ impl Execution {
         let prev = self.last_event_id;
         let err = StateError::new(
             "States.Runtime",
-            format!("The execution reached the maximum number of history events ({HISTORY_LIMIT})."),
+            format!(
+                "The execution reached the maximum number of history events ({HISTORY_LIMIT})."
+            ),
         );
         self.emit(
             cx,
@@ -556,7 +566,14 @@ impl Execution {
 
     // ---- entering and leaving states ---------------------------------------------------------
 
-    fn enter(&mut self, cx: &mut Cx<'_, '_>, fid: u32, sid: StateId, input: Value, raw: Option<String>) {
+    fn enter(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        fid: u32,
+        sid: StateId,
+        input: Value,
+        raw: Option<String>,
+    ) {
         let def = cx.def;
         let state = def.state(sid);
         cx.step.transitions += 1;
@@ -585,7 +602,13 @@ impl Execution {
             }
             StateKind::Succeed(s) => {
                 let r = self.run_in_out(cx, fid, sid, &s.flow, input, entered_at);
-                self.after_simple(cx, fid, sid, entered_id, r.map(|(o, a)| (o, Transition::End, a)));
+                self.after_simple(
+                    cx,
+                    fid,
+                    sid,
+                    entered_id,
+                    r.map(|(o, a)| (o, Transition::End, a)),
+                );
             }
             StateKind::Choice(c) => {
                 let r = self.run_choice(cx, fid, sid, c, input, entered_at);
@@ -723,14 +746,25 @@ impl Execution {
 
     /// A state's own evaluation failed: record the error where AWS does and hand it on to the
     /// state's Retry/Catch (for the states that have them) or to the frame.
-    fn raise(&mut self, cx: &mut Cx<'_, '_>, fid: u32, sid: StateId, entered_id: u64, fail: Failure) {
+    fn raise(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        fid: u32,
+        sid: StateId,
+        entered_id: u64,
+        fail: Failure,
+    ) {
         let state = cx.def.state(sid);
         let cause = format!("{}{}", state_prefix(&state.name, entered_id), fail.detail);
         let mut failing = self.frame(fid).prev;
         if fail.error == "States.QueryEvaluationError" {
             // AWS records JSONata failures as an EvaluationFailed event. For a state at the top
             // level its previousEventId is 0 (recorded), inside branches it follows the chain.
-            let prev = if self.frame(fid).parent.is_none() { 0 } else { failing };
+            let prev = if self.frame(fid).parent.is_none() {
+                0
+            } else {
+                failing
+            };
             let id = self.emit(
                 cx,
                 Some(fid),
@@ -803,7 +837,12 @@ impl Execution {
                     );
                     return;
                 }
-                self.emit(cx, None, EventKind::ExecutionSucceeded { output: text }, frame.prev);
+                self.emit(
+                    cx,
+                    None,
+                    EventKind::ExecutionSucceeded { output: text },
+                    frame.prev,
+                );
                 self.close(cx, Outcome::Succeeded(output));
             }
             Some(link) => self.child_finished(cx, link, frame.prev, Ok(output)),
@@ -880,9 +919,7 @@ impl Execution {
                 }
             }
             Phase::Map(mut run) => {
-                run.running.retain(|(f, _)| {
-                    self.frame_ref(*f).is_some()
-                });
+                run.running.retain(|(f, _)| self.frame_ref(*f).is_some());
                 let index = link.slot as u64;
                 let name = cx.def.state(run.at.state).name.clone();
                 match result {
@@ -980,7 +1017,10 @@ impl Execution {
                 Self::cancel_timer(cx, m.at.retry_timer);
                 let name = cx.def.state(m.at.state).name.clone();
                 for (c, _) in m.running {
-                    let index = self.frame_ref(c).and_then(|f| f.parent).map(|l| l.slot as u64);
+                    let index = self
+                        .frame_ref(c)
+                        .and_then(|f| f.parent)
+                        .map(|l| l.slot as u64);
                     self.abort_frame(cx, c, cause_event);
                     if let Some(index) = index {
                         emit(
@@ -1082,7 +1122,11 @@ impl Execution {
                 }
                 Err(fail) => {
                     // An error in the catcher's own evaluation fails the frame.
-                    let cause = format!("{}{}", state_prefix(&state.name, at.entered_id), fail.detail);
+                    let cause = format!(
+                        "{}{}",
+                        state_prefix(&state.name, at.entered_id),
+                        fail.detail
+                    );
                     let prev = self.frame(fid).prev;
                     self.frame_failed(
                         cx,
@@ -1115,10 +1159,10 @@ impl Execution {
                 let assigned = match &c.assign {
                     Some(Payload::JsonPath(t)) => {
                         let sc = self.state_ctx(cx, at, None, None);
-                        let ctx = LazyContext::new(&self.info, sc);
+                        let ctx = LazyContext::new(&self.info, sc.view(cx.def));
                         let vars = self.var_lookup(fid);
                         let env = Env::new(&error_output, &ctx, &vars);
-                        assign_pairs(eval::template(t, &env)?)
+                        assign_pairs(eval::template(t, &env, &mut *cx.entropy)?)
                     }
                     _ => Vec::new(),
                 };
@@ -1129,7 +1173,9 @@ impl Execution {
                 let sc = self.state_ctx(cx, at, None, None);
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
+                let js_states = eval::states_object(self.info_ref(), cx.def, &at.raw_input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 js.set_error_output(&error_output);
                 let assigned = match &c.assign {
                     Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
@@ -1159,6 +1205,7 @@ impl Execution {
             retry_count: Some(at.retry_count),
             token: token.map(str::to_string),
             item: item.map(|(i, v)| (i, v.clone())),
+            item_key: None,
         }
     }
 
@@ -1177,23 +1224,6 @@ impl Execution {
             cur = frame.parent.map(|l| l.frame);
         }
         None
-    }
-
-    pub(crate) fn all_vars(&self, fid: u32) -> JsonMap<String, Value> {
-        let mut chain = Vec::new();
-        let mut cur = Some(fid);
-        while let Some(f) = cur {
-            let Some(frame) = self.frame_ref(f) else { break };
-            chain.push(&frame.vars);
-            cur = frame.parent.map(|l| l.frame);
-        }
-        let mut out = JsonMap::new();
-        for vars in chain.into_iter().rev() {
-            for (k, v) in vars {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-        out
     }
 
     pub(crate) fn info_ref(&self) -> &ExecutionInfo {
@@ -1223,14 +1253,14 @@ impl Execution {
                     r.clone()
                 } else if let Some(t) = &p.parameters {
                     let env = Env::new(&effective, &ctx, &vars);
-                    eval::template(t, &env)?
+                    eval::template(t, &env, &mut *cx.entropy)?
                 } else {
                     effective
                 };
                 let assigned = match &p.flow.assign {
                     Some(Payload::JsonPath(t)) => {
                         let env = Env::new(&result, &ctx, &vars);
-                        assign_pairs(eval::template(t, &env)?)
+                        assign_pairs(eval::template(t, &env, &mut *cx.entropy)?)
                     }
                     _ => Vec::new(),
                 };
@@ -1264,7 +1294,7 @@ impl Execution {
                 let assigned = match &flow.assign {
                     Some(Payload::JsonPath(t)) => {
                         let env = Env::new(&effective, &ctx, &vars);
-                        assign_pairs(eval::template(t, &env)?)
+                        assign_pairs(eval::template(t, &env, &mut *cx.entropy)?)
                     }
                     _ => Vec::new(),
                 };
@@ -1286,7 +1316,9 @@ impl Execution {
     ) -> Result<(Value, Vec<(String, Value)>), Failure> {
         let js_vars = self.var_lookup(fid);
 
-        let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
+        let js_states = eval::states_object(self.info_ref(), cx.def, &input, &sc);
+
+        let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
         let assigned = match &flow.assign {
             Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
             _ => Vec::new(),
@@ -1328,15 +1360,14 @@ impl Execution {
                     None => match c.default {
                         Some(d) => (d, c.flow.assign.as_ref()),
                         None => {
-                            return Err(Failure::named(
-                                "States.NoChoiceMatched",
-                                "No Matches!",
-                            ));
+                            return Err(Failure::named("States.NoChoiceMatched", "No Matches!"));
                         }
                     },
                 };
                 let assigned = match assign {
-                    Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env)?),
+                    Some(Payload::JsonPath(t)) => {
+                        assign_pairs(eval::template(t, &env, &mut *cx.entropy)?)
+                    }
                     _ => Vec::new(),
                 };
                 let output = eval::output_path(&c.flow.output_path, &effective, &env)?;
@@ -1345,7 +1376,9 @@ impl Execution {
             QueryLanguage::Jsonata => {
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
+                let js_states = eval::states_object(self.info_ref(), cx.def, &input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 let mut chosen = None;
                 for (i, rule) in c.choices.iter().enumerate() {
                     if let Condition::Jsonata(expr) = &rule.condition {
@@ -1401,8 +1434,13 @@ impl Execution {
         if state.query_language == QueryLanguage::Jsonata {
             let js_vars = self.var_lookup(fid);
 
-            let mut js = eval::JsonataEnv::new(self, fid, cx.def, input, sc, cx.now, &mut *cx.entropy, &js_vars);
-            for (field, slot, name) in [(&f.error, &mut out.error, "Error"), (&f.cause, &mut out.cause, "Cause")] {
+            let js_states = eval::states_object(self.info_ref(), cx.def, input, &sc);
+
+            let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
+            for (field, slot, name) in [
+                (&f.error, &mut out.error, "Error"),
+                (&f.cause, &mut out.cause, "Cause"),
+            ] {
                 *slot = match field {
                     None => None,
                     Some(FailField::Literal(s)) => Some(s.clone()),
@@ -1415,13 +1453,15 @@ impl Execution {
         let ctx = LazyContext::new(&self.info, sc.view(cx.def));
         let vars = self.var_lookup(fid);
         let env = Env::new(input, &ctx, &vars);
-        for (field, slot, name) in [(&f.error, &mut out.error, "ErrorPath"), (&f.cause, &mut out.cause, "CausePath")] {
+        for (field, slot, name) in [
+            (&f.error, &mut out.error, "ErrorPath"),
+            (&f.cause, &mut out.cause, "CausePath"),
+        ] {
             *slot = match field {
                 None => None,
                 Some(FailField::Literal(s)) => Some(s.clone()),
-                Some(FailField::Path(p)) => Some(eval::fail_path_string(p, name, &env)?),
-                Some(FailField::Intrinsic(i)) => {
-                    Some(eval::fail_intrinsic_string(i, name, &env)?)
+                Some(FailField::Expr(e)) => {
+                    Some(eval::fail_expr_string(e, name, &env, &mut *cx.entropy)?)
                 }
                 Some(FailField::Jsonata(_)) => None,
             };
@@ -1442,7 +1482,9 @@ impl Execution {
     ) {
         let state = cx.def.state(sid);
         let sc = OwnedStateContext::plain(sid, entered_at);
-        let r: Result<(Millis, Value, Vec<(String, Value)>), Failure> = (|| match state.query_language {
+        let r: Result<(Millis, Value, Vec<(String, Value)>), Failure> = (|| match state
+            .query_language
+        {
             QueryLanguage::JsonPath => {
                 let ctx = LazyContext::new(&self.info, sc.view(cx.def));
                 let vars = self.var_lookup(fid);
@@ -1451,7 +1493,9 @@ impl Execution {
                 let env = Env::new(&effective, &ctx, &vars);
                 let due = eval::wait_due(&w.duration, &env, cx.now)?;
                 let assigned = match &w.flow.assign {
-                    Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env)?),
+                    Some(Payload::JsonPath(t)) => {
+                        assign_pairs(eval::template(t, &env, &mut *cx.entropy)?)
+                    }
                     _ => Vec::new(),
                 };
                 let output = eval::output_path(&w.flow.output_path, &effective, &env)?;
@@ -1460,7 +1504,9 @@ impl Execution {
             QueryLanguage::Jsonata => {
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
+                let js_states = eval::states_object(self.info_ref(), cx.def, &input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 let due = js.wait_due(&w.duration, cx.now)?;
                 let assigned = match &w.flow.assign {
                     Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
@@ -1599,7 +1645,8 @@ impl Execution {
             }
             TaskFlavour::Activity => {}
         }
-        let timeout_timer = timeout.map(|t| self.new_timer(cx, cx.now + t as i64 * 1000, TimerKind::TaskTimeout));
+        let timeout_timer =
+            timeout.map(|t| self.new_timer(cx, cx.now + t as i64 * 1000, TimerKind::TaskTimeout));
         let heartbeat_timer =
             heartbeat.map(|h| self.new_timer(cx, cx.now + h as i64 * 1000, TimerKind::Heartbeat));
         let attempt = match &self.frame(fid).phase {
@@ -1643,6 +1690,7 @@ impl Execution {
             retry_count: Some(at.retry_count),
             token: token.map(str::to_string),
             item: None,
+            item_key: None,
         };
         match state.query_language {
             QueryLanguage::JsonPath => {
@@ -1652,10 +1700,11 @@ impl Execution {
                 let effective = eval::input_path(&task.flow.input_path, &at.raw_input, &env)?;
                 let env = Env::new(&effective, &ctx, &vars);
                 let parameters = match &task.parameters {
-                    Some(Payload::JsonPath(t)) => eval::template(t, &env)?,
+                    Some(Payload::JsonPath(t)) => eval::template(t, &env, &mut *cx.entropy)?,
                     _ => effective.clone(),
                 };
-                let timeout = eval::number_seconds(task.timeout.as_ref(), "TimeoutSecondsPath", &env)?;
+                let timeout =
+                    eval::number_seconds(task.timeout.as_ref(), "TimeoutSecondsPath", &env)?;
                 let heartbeat =
                     eval::number_seconds(task.heartbeat.as_ref(), "HeartbeatSecondsPath", &env)?;
                 Ok((parameters, timeout, heartbeat))
@@ -1663,7 +1712,9 @@ impl Execution {
             QueryLanguage::Jsonata => {
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
+                let js_states = eval::states_object(self.info_ref(), cx.def, &at.raw_input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 let parameters = match &task.parameters {
                     Some(Payload::Jsonata(t)) => js.template(t, "Arguments")?,
                     _ => at.raw_input.clone(),
@@ -1687,7 +1738,9 @@ impl Execution {
     }
 
     fn task_started(&mut self, cx: &mut Cx<'_, '_>, task_id: TaskId, worker_name: Option<String>) {
-        let Some(fid) = self.task_frame(task_id) else { return };
+        let Some(fid) = self.task_frame(task_id) else {
+            return;
+        };
         let flavour = match &self.frame(fid).phase {
             Phase::Task(t) => t.flavour,
             _ => return,
@@ -1698,9 +1751,13 @@ impl Execution {
     }
 
     fn task_submitted(&mut self, cx: &mut Cx<'_, '_>, task_id: TaskId, output: Value) {
-        let Some(fid) = self.task_frame(task_id) else { return };
+        let Some(fid) = self.task_frame(task_id) else {
+            return;
+        };
         let sid = state_id_of(self, fid);
-        let StateKind::Task(task) = &cx.def.state(sid).kind else { return };
+        let StateKind::Task(task) = &cx.def.state(sid).kind else {
+            return;
+        };
         let text = self.text(&output);
         if let Phase::Task(t) = &mut self.frame(fid).phase {
             if t.submitted.is_some() {
@@ -1719,7 +1776,9 @@ impl Execution {
     }
 
     fn heartbeat(&mut self, cx: &mut Cx<'_, '_>, task_id: TaskId) {
-        let Some(fid) = self.task_frame(task_id) else { return };
+        let Some(fid) = self.task_frame(task_id) else {
+            return;
+        };
         let (old, secs) = match &mut self.frame(fid).phase {
             Phase::Task(t) => (t.heartbeat_timer.take(), t.heartbeat_seconds),
             _ => return,
@@ -1733,13 +1792,19 @@ impl Execution {
     }
 
     fn task_succeeded(&mut self, cx: &mut Cx<'_, '_>, task_id: TaskId, result: Value) {
-        let Some(fid) = self.task_frame(task_id) else { return };
-        let Phase::Task(run) = self.take_phase(fid) else { return };
+        let Some(fid) = self.task_frame(task_id) else {
+            return;
+        };
+        let Phase::Task(run) = self.take_phase(fid) else {
+            return;
+        };
         Self::cancel_timer(cx, run.timeout_timer);
         Self::cancel_timer(cx, run.heartbeat_timer);
         let sid = run.at.state;
         let state = cx.def.state(sid);
-        let StateKind::Task(task) = &state.kind else { return };
+        let StateKind::Task(task) = &state.kind else {
+            return;
+        };
         let text = self.text(&result);
         if text.len() > PAYLOAD_LIMIT {
             self.frame(fid).phase = Phase::Task(run);
@@ -1799,26 +1864,43 @@ impl Execution {
         )
     }
 
-    fn task_failed(&mut self, cx: &mut Cx<'_, '_>, task_id: TaskId, err: StateError, timed_out: bool) {
-        let Some(fid) = self.task_frame(task_id) else { return };
+    fn task_failed(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        task_id: TaskId,
+        err: StateError,
+        timed_out: bool,
+    ) {
+        let Some(fid) = self.task_frame(task_id) else {
+            return;
+        };
         self.task_failed_inner(cx, fid, err, timed_out);
     }
 
-    fn task_failed_inner(&mut self, cx: &mut Cx<'_, '_>, fid: u32, err: StateError, timed_out: bool) {
-        let (flavour, sid, timeout_timer, heartbeat_timer, task_id, submitted) = match &mut self.frame(fid).phase {
-            Phase::Task(t) => (
-                t.flavour,
-                t.at.state,
-                t.timeout_timer.take(),
-                t.heartbeat_timer.take(),
-                t.task_id,
-                t.submitted.clone(),
-            ),
-            _ => return,
-        };
+    fn task_failed_inner(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        fid: u32,
+        err: StateError,
+        timed_out: bool,
+    ) {
+        let (flavour, sid, timeout_timer, heartbeat_timer, task_id, submitted) =
+            match &mut self.frame(fid).phase {
+                Phase::Task(t) => (
+                    t.flavour,
+                    t.at.state,
+                    t.timeout_timer.take(),
+                    t.heartbeat_timer.take(),
+                    t.task_id,
+                    t.submitted.clone(),
+                ),
+                _ => return,
+            };
         Self::cancel_timer(cx, timeout_timer);
         Self::cancel_timer(cx, heartbeat_timer);
-        let StateKind::Task(task) = &cx.def.state(sid).kind else { return };
+        let StateKind::Task(task) = &cx.def.state(sid).kind else {
+            return;
+        };
         if timed_out && let Some(task_id) = task_id {
             cx.step.commands.push(Command::CancelTask {
                 task_id,
@@ -1840,7 +1922,11 @@ impl Execution {
             (TaskFlavour::Activity, true) => EventKind::ActivityTimedOut(ec),
         };
         let failing = self.emit_chained(cx, fid, kind);
-        let failing = if failing == 0 { self.frame(fid).prev } else { failing };
+        let failing = if failing == 0 {
+            self.frame(fid).prev
+        } else {
+            failing
+        };
         self.recover_or_fail(cx, fid, err, failing);
     }
 
@@ -1880,7 +1966,9 @@ impl Execution {
         let Some((fid, what)) = found else { return };
         match what {
             TimerUse::Wait => {
-                let Phase::Wait(w) = self.take_phase(fid) else { return };
+                let Phase::Wait(w) = self.take_phase(fid) else {
+                    return;
+                };
                 let state = cx.def.state(w.state);
                 let next = match &state.kind {
                     StateKind::Wait(ws) => ws.next,
@@ -1914,24 +2002,22 @@ impl Execution {
                 };
                 self.enqueue(fid);
             }
-            TimerUse::Retry => {
-                match self.take_phase(fid) {
-                    Phase::Task(mut t) => {
-                        t.at.retry_timer = None;
-                        let at = t.at.clone();
-                        self.start_task_attempt(cx, fid, at);
-                    }
-                    Phase::Parallel(mut p) => {
-                        p.at.retry_timer = None;
-                        self.start_parallel_attempt(cx, fid, p.at);
-                    }
-                    Phase::Map(mut m) => {
-                        m.at.retry_timer = None;
-                        self.start_map_attempt(cx, fid, m.at);
-                    }
-                    other => self.frame(fid).phase = other,
+            TimerUse::Retry => match self.take_phase(fid) {
+                Phase::Task(mut t) => {
+                    t.at.retry_timer = None;
+                    let at = t.at.clone();
+                    self.start_task_attempt(cx, fid, at);
                 }
-            }
+                Phase::Parallel(mut p) => {
+                    p.at.retry_timer = None;
+                    self.start_parallel_attempt(cx, fid, p.at);
+                }
+                Phase::Map(mut m) => {
+                    m.at.retry_timer = None;
+                    self.start_map_attempt(cx, fid, m.at);
+                }
+                other => self.frame(fid).phase = other,
+            },
             TimerUse::TaskTimeout => {
                 if let Phase::Task(t) = &mut self.frame(fid).phase {
                     t.timeout_timer = None;
@@ -1972,7 +2058,9 @@ impl Execution {
     fn start_parallel_attempt(&mut self, cx: &mut Cx<'_, '_>, fid: u32, at: Attempt) {
         let def = cx.def;
         let sid = at.state;
-        let StateKind::Parallel(par) = &def.state(sid).kind else { unreachable!() };
+        let StateKind::Parallel(par) = &def.state(sid).kind else {
+            unreachable!()
+        };
         let entered_id = at.entered_id;
         let input = at.raw_input.clone();
         let sc = OwnedStateContext {
@@ -1981,6 +2069,7 @@ impl Execution {
             retry_count: Some(at.retry_count),
             token: None,
             item: None,
+            item_key: None,
         };
         self.frame(fid).phase = Phase::Parallel(Box::new(ParallelRun {
             at,
@@ -2005,7 +2094,9 @@ impl Execution {
             QueryLanguage::Jsonata => {
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc, cx.now, &mut *cx.entropy, &js_vars);
+                let js_states = eval::states_object(self.info_ref(), cx.def, &input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 match &par.parameters {
                     Some(Payload::Jsonata(t)) => js.template(t, "Arguments"),
                     _ => Ok(input.clone()),
@@ -2053,13 +2144,28 @@ impl Execution {
     fn parallel_succeeded(&mut self, cx: &mut Cx<'_, '_>, fid: u32, run: Box<ParallelRun>) {
         let def = cx.def;
         let sid = run.at.state;
-        let StateKind::Parallel(par) = &def.state(sid).kind else { unreachable!() };
+        let StateKind::Parallel(par) = &def.state(sid).kind else {
+            unreachable!()
+        };
         let prev = self.frame(fid).prev;
         self.emit(cx, Some(fid), EventKind::ParallelStateSucceeded, prev);
-        let result = Value::Array(run.results.iter().map(|r| r.clone().unwrap_or(Value::Null)).collect());
+        let result = Value::Array(
+            run.results
+                .iter()
+                .map(|r| r.clone().unwrap_or(Value::Null))
+                .collect(),
+        );
         let at = run.at.clone();
         self.frame(fid).phase = Phase::Parallel(run);
-        match result_flow(self, cx, fid, &at, &par.flow, par.result_selector.as_ref(), result) {
+        match result_flow(
+            self,
+            cx,
+            fid,
+            &at,
+            &par.flow,
+            par.result_selector.as_ref(),
+            result,
+        ) {
             Ok((output, assigned)) => {
                 self.frame(fid).phase = Phase::Exit {
                     state: sid,
@@ -2078,7 +2184,9 @@ impl Execution {
     fn start_map_attempt(&mut self, cx: &mut Cx<'_, '_>, fid: u32, at: Attempt) {
         let def = cx.def;
         let sid = at.state;
-        let StateKind::Map(map) = &def.state(sid).kind else { unreachable!() };
+        let StateKind::Map(map) = &def.state(sid).kind else {
+            unreachable!()
+        };
         let entered_id = at.entered_id;
         let input = at.raw_input.clone();
         let sc = OwnedStateContext {
@@ -2087,6 +2195,7 @@ impl Execution {
             retry_count: Some(at.retry_count),
             token: None,
             item: None,
+            item_key: None,
         };
         let state_name = def.state(sid).name.clone();
         self.frame(fid).phase = Phase::Map(Box::new(MapRun {
@@ -2118,8 +2227,13 @@ impl Execution {
                     Items::Path(p) => eval::map_items(p.as_ref(), &env)?,
                     Items::Jsonata(_) => Vec::new(),
                 };
-                let mc = eval::number_value(map.max_concurrency.as_ref(), "MaxConcurrencyPath", &env)?;
-                let tc = eval::number_value(map.tolerated_failure_count.as_ref(), "ToleratedFailureCountPath", &env)?;
+                let mc =
+                    eval::number_value(map.max_concurrency.as_ref(), "MaxConcurrencyPath", &env)?;
+                let tc = eval::number_value(
+                    map.tolerated_failure_count.as_ref(),
+                    "ToleratedFailureCountPath",
+                    &env,
+                )?;
                 let tp = eval::number_value(
                     map.tolerated_failure_percentage.as_ref(),
                     "ToleratedFailurePercentagePath",
@@ -2130,13 +2244,18 @@ impl Execution {
             QueryLanguage::Jsonata => (|| {
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &input, sc.clone(), cx.now, &mut *cx.entropy, &js_vars);
+                let js_states = eval::states_object(self.info_ref(), cx.def, &input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 let (items, keys) = match &map.items {
                     Items::Jsonata(t) => js.map_items(t)?,
                     Items::Path(_) => (Vec::new(), None),
                 };
                 let mc = js.number(map.max_concurrency.as_ref(), "MaxConcurrency")?;
-                let tc = js.number(map.tolerated_failure_count.as_ref(), "ToleratedFailureCount")?;
+                let tc = js.number(
+                    map.tolerated_failure_count.as_ref(),
+                    "ToleratedFailureCount",
+                )?;
                 let tp = js.number(
                     map.tolerated_failure_percentage.as_ref(),
                     "ToleratedFailurePercentage",
@@ -2185,7 +2304,13 @@ impl Execution {
                 label,
                 uuid
             );
-            let id = self.emit_chained(cx, fid, EventKind::MapRunStarted { map_run_arn: arn.clone() });
+            let id = self.emit_chained(
+                cx,
+                fid,
+                EventKind::MapRunStarted {
+                    map_run_arn: arn.clone(),
+                },
+            );
             prev_for_iterations = id;
             map_run_arn = Some(arn);
         }
@@ -2202,7 +2327,9 @@ impl Execution {
             m.map_run_arn = map_run_arn;
         }
         let _ = state_name;
-        let Phase::Map(run) = self.take_phase(fid) else { unreachable!() };
+        let Phase::Map(run) = self.take_phase(fid) else {
+            unreachable!()
+        };
         self.map_continue(cx, fid, run);
     }
 
@@ -2210,13 +2337,19 @@ impl Execution {
     fn map_continue(&mut self, cx: &mut Cx<'_, '_>, fid: u32, mut run: Box<MapRun>) {
         let def = cx.def;
         let sid = run.at.state;
-        let StateKind::Map(map) = &def.state(sid).kind else { unreachable!() };
+        let StateKind::Map(map) = &def.state(sid).kind else {
+            unreachable!()
+        };
         let n = run.items.len();
         if run.done == n {
             self.map_succeeded(cx, fid, run);
             return;
         }
-        let limit = if run.max_concurrency == 0 { usize::MAX } else { run.max_concurrency };
+        let limit = if run.max_concurrency == 0 {
+            usize::MAX
+        } else {
+            run.max_concurrency
+        };
         let distributed = map.mode == MapMode::Distributed;
         let parent_silent = self.frame(fid).silent;
         let name = def.state(sid).name.clone();
@@ -2287,6 +2420,7 @@ impl Execution {
             retry_count: None,
             token: None,
             item: Some((index as u64, item.clone())),
+            item_key: run.keys.as_ref().and_then(|k| k.get(index).cloned()),
         };
         match sel {
             Payload::JsonPath(t) => {
@@ -2298,10 +2432,10 @@ impl Execution {
             Payload::Jsonata(t) => {
                 let js_vars = self.var_lookup(fid);
 
-                let mut js = eval::JsonataEnv::new(self, fid, cx.def, &run.at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
-                if let Some(keys) = &run.keys {
-                    js.set_item_key(keys.get(index).map(String::as_str));
-                }
+                let js_states =
+                    eval::states_object(self.info_ref(), cx.def, &run.at.raw_input, &sc);
+
+                let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 js.template(t, "ItemSelector")
             }
         }
@@ -2319,7 +2453,9 @@ impl Execution {
     fn map_succeeded(&mut self, cx: &mut Cx<'_, '_>, fid: u32, run: Box<MapRun>) {
         let def = cx.def;
         let sid = run.at.state;
-        let StateKind::Map(map) = &def.state(sid).kind else { unreachable!() };
+        let StateKind::Map(map) = &def.state(sid).kind else {
+            unreachable!()
+        };
         let mut prev = run.completion_event;
         if run.map_run_arn.is_some() {
             let id = self.emit(cx, Some(fid), EventKind::MapRunSucceeded, prev);
@@ -2331,10 +2467,23 @@ impl Execution {
         if prev != 0 {
             self.frame(fid).prev = prev;
         }
-        let result = Value::Array(run.results.iter().map(|r| r.clone().unwrap_or(Value::Null)).collect());
+        let result = Value::Array(
+            run.results
+                .iter()
+                .map(|r| r.clone().unwrap_or(Value::Null))
+                .collect(),
+        );
         let at = run.at.clone();
         self.frame(fid).phase = Phase::Map(run);
-        match result_flow(self, cx, fid, &at, &map.flow, map.result_selector.as_ref(), result) {
+        match result_flow(
+            self,
+            cx,
+            fid,
+            &at,
+            &map.flow,
+            map.result_selector.as_ref(),
+            result,
+        ) {
             Ok((output, assigned)) => {
                 self.frame(fid).phase = Phase::Exit {
                     state: sid,
@@ -2348,14 +2497,24 @@ impl Execution {
         }
     }
 
-    fn map_failed(&mut self, cx: &mut Cx<'_, '_>, fid: u32, mut run: Box<MapRun>, err: StateError, last: u64) {
+    fn map_failed(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        fid: u32,
+        mut run: Box<MapRun>,
+        err: StateError,
+        last: u64,
+    ) {
         let name = cx.def.state(run.at.state).name.clone();
         let running = std::mem::take(&mut run.running);
         for (c, generation) in running {
             if self.generations.get(c as usize) != Some(&generation) {
                 continue;
             }
-            let index = self.frame_ref(c).and_then(|f| f.parent).map(|l| l.slot as u64);
+            let index = self
+                .frame_ref(c)
+                .and_then(|f| f.parent)
+                .map(|l| l.slot as u64);
             let silent = self.frame_ref(c).is_some_and(|f| f.silent);
             self.abort_frame(cx, c, last);
             if let Some(index) = index
@@ -2426,6 +2585,7 @@ pub(crate) struct OwnedStateContext {
     pub(crate) retry_count: Option<u32>,
     pub(crate) token: Option<String>,
     pub(crate) item: Option<(u64, Value)>,
+    pub(crate) item_key: Option<String>,
 }
 
 impl OwnedStateContext {
@@ -2436,6 +2596,7 @@ impl OwnedStateContext {
             retry_count: None,
             token: None,
             item: None,
+            item_key: None,
         }
     }
 
@@ -2446,6 +2607,7 @@ impl OwnedStateContext {
             retry_count: self.retry_count,
             token: self.token.as_deref(),
             map_item: self.item.as_ref().map(|(i, v)| (*i, v)),
+            map_key: self.item_key.as_deref(),
         }
     }
 }
@@ -2459,14 +2621,6 @@ pub(crate) struct VarLookup<'a> {
 impl<'a> VarLookup<'a> {
     pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
         self.exec.lookup_var(self.fid, name)
-    }
-
-    pub(crate) fn exec(&self) -> &'a Execution {
-        self.exec
-    }
-
-    pub(crate) fn fid(&self) -> u32 {
-        self.fid
     }
 }
 
@@ -2488,6 +2642,7 @@ fn result_flow(
         retry_count: Some(at.retry_count),
         token: None,
         item: None,
+        item_key: None,
     };
     match state.query_language {
         QueryLanguage::JsonPath => {
@@ -2495,11 +2650,13 @@ fn result_flow(
             let vars = exec.var_lookup(fid);
             let env = Env::new(&result, &ctx, &vars);
             let assigned = match &flow.assign {
-                Some(Payload::JsonPath(t)) => assign_pairs(eval::template(t, &env)?),
+                Some(Payload::JsonPath(t)) => {
+                    assign_pairs(eval::template(t, &env, &mut *cx.entropy)?)
+                }
                 _ => Vec::new(),
             };
             let selected = match selector {
-                Some(t) => eval::template(t, &env)?,
+                Some(t) => eval::template(t, &env, &mut *cx.entropy)?,
                 None => result,
             };
             let merged = eval::result_path(&flow.result_path, at.raw_input.clone(), selected)?;
@@ -2510,7 +2667,9 @@ fn result_flow(
         QueryLanguage::Jsonata => {
             let js_vars = exec.var_lookup(fid);
 
-            let mut js = eval::JsonataEnv::new(exec, fid, cx.def, &at.raw_input, sc, cx.now, &mut *cx.entropy, &js_vars);
+            let js_states = eval::states_object(exec.info_ref(), cx.def, &at.raw_input, &sc);
+
+            let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
             js.set_result(&result);
             let assigned = match &flow.assign {
                 Some(Payload::Jsonata(t)) => assign_pairs(js.template(t, "Assign")?),
@@ -2590,18 +2749,25 @@ fn validate_concurrency(mc: Option<f64>) -> Result<usize, Failure> {
     }
 }
 
-fn validate_tolerance(count: Option<f64>, pct: Option<f64>) -> Result<(Option<u64>, Option<f64>), Failure> {
+fn validate_tolerance(
+    count: Option<f64>,
+    pct: Option<f64>,
+) -> Result<(Option<u64>, Option<f64>), Failure> {
     let count = match count {
         None => None,
         Some(c) if c < 0.0 => {
-            return Err(Failure::runtime("ToleratedFailureCount cannot be negative."));
+            return Err(Failure::runtime(
+                "ToleratedFailureCount cannot be negative.",
+            ));
         }
         Some(c) => Some(c as u64),
     };
     let pct = match pct {
         None => None,
         Some(p) if !(0.0..=100.0).contains(&p) => {
-            return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100."));
+            return Err(Failure::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ));
         }
         Some(p) => Some(p),
     };

@@ -22,7 +22,10 @@ pub fn decode(token: &str) -> Option<(String, u64)> {
     let random = parts.next()?;
     let task_id = parts.next()?.parse().ok()?;
     let arn = parts.next()?;
-    if random.len() != 32 || !random.bytes().all(|b| b.is_ascii_hexdigit()) || !arn.starts_with("arn:") {
+    if random.len() != 32
+        || !random.bytes().all(|b| b.is_ascii_hexdigit())
+        || !arn.starts_with("arn:")
+    {
         return None;
     }
     Some((arn.to_string(), task_id))
@@ -38,7 +41,14 @@ pub fn uuid(entropy: &mut dyn Entropy) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

@@ -69,13 +69,20 @@ impl Queues {
 
     /// Tasks waiting for a worker, per activity (for the console).
     pub(crate) fn pending(&self, activity: &str) -> usize {
-        lock(&self.map).get(activity).map(|q| q.tasks.len()).unwrap_or(0)
+        lock(&self.map)
+            .get(activity)
+            .map(|q| q.tasks.len())
+            .unwrap_or(0)
     }
 }
 
 impl Engine {
     /// CreateActivity (idempotent by name).
-    pub async fn create_activity(&self, name: &str, tags: Vec<(String, String)>) -> ServiceResult<ActivityRecord> {
+    pub async fn create_activity(
+        &self,
+        name: &str,
+        tags: Vec<(String, String)>,
+    ) -> ServiceResult<ActivityRecord> {
         arn::check_name(name)?;
         crate::machines::check_tags(&tags)?;
         let arn = self.inner.config.partition.activity(name);
@@ -107,7 +114,11 @@ impl Engine {
     }
 
     /// ListActivities page.
-    pub async fn list_activities(&self, after: Option<&str>, limit: usize) -> ServiceResult<Vec<ActivityRecord>> {
+    pub async fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> ServiceResult<Vec<ActivityRecord>> {
         Ok(self.inner.store.list_activities(after, limit).await?)
     }
 
@@ -131,23 +142,31 @@ impl Engine {
         wait: Duration,
     ) -> ServiceResult<Option<(String, String)>> {
         self.describe_activity(arn).await?;
-        let mut rx = {
+        enum Got {
+            Task(PendingTask),
+            Wait(oneshot::Receiver<PendingTask>),
+        }
+        let got = {
             let mut map = lock(&self.inner.activities.map);
             let q = map.entry(arn.to_string()).or_default();
             if let Some(t) = q.tasks.pop_front() {
-                drop(map);
-                return Ok(Some(self.hand_out(t, worker_name).await));
+                Got::Task(t)
+            } else {
+                q.pollers.retain(|p| !p.is_closed());
+                if q.pollers.len() >= MAX_POLLERS {
+                    return Err(ServiceError::new(
+                        ErrorCode::ActivityWorkerLimitExceeded,
+                        "The maximum number of workers concurrently polling for activity tasks has been reached.",
+                    ));
+                }
+                let (tx, rx) = oneshot::channel();
+                q.pollers.push_back(tx);
+                Got::Wait(rx)
             }
-            q.pollers.retain(|p| !p.is_closed());
-            if q.pollers.len() >= MAX_POLLERS {
-                return Err(ServiceError::new(
-                    ErrorCode::ActivityWorkerLimitExceeded,
-                    "The maximum number of workers concurrently polling for activity tasks has been reached.",
-                ));
-            }
-            let (tx, rx) = oneshot::channel();
-            q.pollers.push_back(tx);
-            rx
+        };
+        let mut rx = match got {
+            Got::Task(t) => return Ok(Some(self.hand_out(t, worker_name).await)),
+            Got::Wait(rx) => rx,
         };
         match tokio::time::timeout(wait, &mut rx).await {
             Ok(Ok(t)) => Ok(Some(self.hand_out(t, worker_name).await)),

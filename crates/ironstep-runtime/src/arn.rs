@@ -14,12 +14,18 @@ pub struct Partition {
 impl Partition {
     /// `arn:aws:states:<region>:<account>:stateMachine:<name>`.
     pub fn state_machine(&self, name: &str) -> String {
-        format!("arn:aws:states:{}:{}:stateMachine:{name}", self.region, self.account)
+        format!(
+            "arn:aws:states:{}:{}:stateMachine:{name}",
+            self.region, self.account
+        )
     }
 
     /// `arn:aws:states:<region>:<account>:execution:<sm>:<name>`.
     pub fn execution(&self, sm: &str, name: &str) -> String {
-        format!("arn:aws:states:{}:{}:execution:{sm}:{name}", self.region, self.account)
+        format!(
+            "arn:aws:states:{}:{}:execution:{sm}:{name}",
+            self.region, self.account
+        )
     }
 
     /// `arn:aws:states:<region>:<account>:express:<sm>:<name>:<uuid>`.
@@ -32,7 +38,10 @@ impl Partition {
 
     /// `arn:aws:states:<region>:<account>:activity:<name>`.
     pub fn activity(&self, name: &str) -> String {
-        format!("arn:aws:states:{}:{}:activity:{name}", self.region, self.account)
+        format!(
+            "arn:aws:states:{}:{}:activity:{name}",
+            self.region, self.account
+        )
     }
 }
 
@@ -51,7 +60,12 @@ pub struct Arn {
 
 /// Parse `arn:<partition>:states:<region>:<account>:<type>:...`.
 pub fn parse(arn: &str) -> ServiceResult<Arn> {
-    let bad = || ServiceError::new(ErrorCode::InvalidArn, format!("Invalid Arn: 'Invalid ARN prefix: {arn}'"));
+    let bad = || {
+        ServiceError::new(
+            ErrorCode::InvalidArn,
+            format!("Invalid Arn: 'Invalid ARN prefix: {arn}'"),
+        )
+    };
     let mut it = arn.split(':');
     if it.next() != Some("arn") {
         return Err(bad());
@@ -64,7 +78,11 @@ pub fn parse(arn: &str) -> ServiceResult<Arn> {
     let account = it.next().ok_or_else(bad)?.to_string();
     let resource_type = it.next().ok_or_else(bad)?.to_string();
     let parts: Vec<String> = it.map(str::to_string).collect();
-    if region.is_empty() || account.is_empty() || parts.is_empty() || parts.iter().any(|p| p.is_empty()) {
+    if region.is_empty()
+        || account.is_empty()
+        || parts.is_empty()
+        || parts.iter().any(|p| p.is_empty())
+    {
         return Err(bad());
     }
     Ok(Arn {
@@ -112,17 +130,25 @@ pub fn state_machine_ref(arn: &str) -> ServiceResult<MachineRef> {
     if a.resource_type != "stateMachine" {
         return Err(ServiceError::new(
             ErrorCode::InvalidArn,
-            format!("Invalid Arn: 'Resource type not valid in this context: {}'", a.resource_type),
+            format!(
+                "Invalid Arn: 'Resource type not valid in this context: {}'",
+                a.resource_type
+            ),
         ));
     }
     let name = &a.parts[0];
     if name.contains('/') {
         return Err(ServiceError::new(
             ErrorCode::ValidationException,
-            format!("Invalid Arn: '{arn}' is a labelled state machine ARN, which this API does not support"),
+            format!(
+                "Invalid Arn: '{arn}' is a labelled state machine ARN, which this API does not support"
+            ),
         ));
     }
-    let machine = format!("arn:aws:states:{}:{}:stateMachine:{name}", a.region, a.account);
+    let machine = format!(
+        "arn:aws:states:{}:{}:stateMachine:{name}",
+        a.region, a.account
+    );
     match a.parts.len() {
         1 => Ok(MachineRef::Unqualified(machine)),
         2 => {
@@ -169,7 +195,10 @@ pub fn activity_arn(arn: &str) -> ServiceResult<Arn> {
     if a.resource_type != "activity" || a.parts.len() != 1 {
         return Err(ServiceError::new(
             ErrorCode::InvalidArn,
-            format!("Invalid Arn: 'Resource type not valid in this context: {}'", a.resource_type),
+            format!(
+                "Invalid Arn: 'Resource type not valid in this context: {}'",
+                a.resource_type
+            ),
         ));
     }
     Ok(a)
@@ -209,26 +238,53 @@ mod tests {
         for ok in ["a", "My-Machine_1", "ünïcödé", &"x".repeat(80)] {
             assert!(check_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a/b", "a:b", "a*", "tab\t", "\u{7f}", &"x".repeat(81)] {
-            assert_eq!(check_name(bad).unwrap_err().code, ErrorCode::InvalidName, "{bad}");
+        for bad in [
+            "",
+            "a b",
+            "a/b",
+            "a:b",
+            "a*",
+            "tab\t",
+            "\u{7f}",
+            &"x".repeat(81),
+        ] {
+            assert_eq!(
+                check_name(bad).unwrap_err().code,
+                ErrorCode::InvalidName,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn machine_refs() {
         let base = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
-        assert_eq!(state_machine_ref(base).unwrap(), MachineRef::Unqualified(base.into()));
+        assert_eq!(
+            state_machine_ref(base).unwrap(),
+            MachineRef::Unqualified(base.into())
+        );
         assert_eq!(
             state_machine_ref(&format!("{base}:3")).unwrap(),
-            MachineRef::Version { machine: base.into(), version: 3 }
+            MachineRef::Version {
+                machine: base.into(),
+                version: 3
+            }
         );
         assert_eq!(
             state_machine_ref(&format!("{base}:PROD")).unwrap(),
-            MachineRef::Alias { machine: base.into(), alias: "PROD".into() }
+            MachineRef::Alias {
+                machine: base.into(),
+                alias: "PROD".into()
+            }
         );
-        assert_eq!(state_machine_ref("nope").unwrap_err().code, ErrorCode::InvalidArn);
         assert_eq!(
-            state_machine_ref("arn:aws:states:us-east-1:123456789012:activity:a").unwrap_err().code,
+            state_machine_ref("nope").unwrap_err().code,
+            ErrorCode::InvalidArn
+        );
+        assert_eq!(
+            state_machine_ref("arn:aws:states:us-east-1:123456789012:activity:a")
+                .unwrap_err()
+                .code,
             ErrorCode::InvalidArn
         );
     }
@@ -237,7 +293,10 @@ mod tests {
     fn execution_arns() {
         assert!(execution_arn("arn:aws:states:us-east-1:1:execution:m:e", false).is_ok());
         let e = execution_arn("arn:aws:states:us-east-1:1:express:m:e:u", false).unwrap_err();
-        assert_eq!(e.message, "Invalid Arn: 'Resource type not valid in this context: express'");
+        assert_eq!(
+            e.message,
+            "Invalid Arn: 'Resource type not valid in this context: express'"
+        );
         assert!(execution_arn("arn:aws:states:us-east-1:1:express:m:e:u", true).is_ok());
         assert!(execution_arn("arn:aws:states:us-east-1:1:execution:m", false).is_err());
     }

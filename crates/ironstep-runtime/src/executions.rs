@@ -9,7 +9,10 @@ use ironstep_core::{
     Command, Execution, ExecutionInfo, HistoryEvent, Input, Options, Outcome, Step, TaskId,
     TaskRequest, TimerKind,
 };
-use ironstep_store::{DispatchRecord, ExecutionFilter, ExecutionRecord, Mutation, StoreError, StoredEvent, TimerRecord};
+use ironstep_store::{
+    DispatchRecord, ExecutionFilter, ExecutionRecord, Mutation, StoreError, StoredEvent,
+    TimerRecord,
+};
 use serde_json::Value;
 use tokio::sync::{Mutex as AsyncMutex, oneshot};
 
@@ -156,8 +159,15 @@ impl Engine {
         req: StartRequest,
         sync: bool,
     ) -> ServiceResult<(StartOutcome, Option<oneshot::Receiver<ExecutionRecord>>)> {
-        if self.inner.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(ServiceError::new(ErrorCode::ServiceFailure, "the engine is shutting down"));
+        if self
+            .inner
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(ServiceError::new(
+                ErrorCode::ServiceFailure,
+                "the engine is shutting down",
+            ));
         }
         let (machine, definition, role_arn, version_arn, alias_arn) =
             self.resolve_for_start(&req.state_machine_arn).await?;
@@ -179,7 +189,9 @@ impl Engine {
         if raw_input.len() > MAX_INPUT {
             return Err(ServiceError::new(
                 ErrorCode::ValidationException,
-                format!("1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_INPUT}"),
+                format!(
+                    "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_INPUT}"
+                ),
             ));
         }
         let input = parse_json(&raw_input).map_err(|m| {
@@ -261,7 +273,10 @@ impl Engine {
             express,
             events: Vec::new(),
         };
-        self.inner.metrics.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .metrics
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let slot = self.inner.live.slot(&execution_arn);
         let mut guard = slot.lock().await;
         match self.apply_step(&mut live, step, None, true).await {
@@ -269,7 +284,10 @@ impl Engine {
             Err(e) => {
                 drop(guard);
                 self.inner.live.remove(&execution_arn, &slot);
-                if let Some(ServiceError { code: ErrorCode::ExecutionAlreadyExists, .. }) = Some(&e)
+                if let Some(ServiceError {
+                    code: ErrorCode::ExecutionAlreadyExists,
+                    ..
+                }) = Some(&e)
                     && let Some(existing) = self.inner.store.get_execution(&execution_arn).await?
                 {
                     return self.idempotent_start(existing, &raw_input, req.idempotent_internal);
@@ -282,7 +300,10 @@ impl Engine {
             start_date: now,
         };
         let closed = live.record.status != "RUNNING";
-        let evict = !closed && !express && live.exec.running_tasks().is_empty() && live.exec.open_tokens().is_empty();
+        let evict = !closed
+            && !express
+            && live.exec.running_tasks().is_empty()
+            && live.exec.open_tokens().is_empty();
         if closed || evict {
             guard.retired = true;
             self.inner.live.remove(&execution_arn, &slot);
@@ -337,7 +358,11 @@ impl Engine {
         let scale = self.inner.config.wait_scale;
         for c in &step.commands {
             match c {
-                Command::StartTimer { timer_id, due, kind } => {
+                Command::StartTimer {
+                    timer_id,
+                    due,
+                    kind,
+                } => {
                     let due = match kind {
                         TimerKind::Wait | TimerKind::Retry if scale != 1.0 => {
                             let delay = (due - now).max(0) as f64 * scale;
@@ -431,7 +456,10 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.inner.metrics.steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .metrics
+            .steps
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // The step is durable: act on it.
         for t in &timers_delete {
             self.inner.timers.cancel(&arn, *t);
@@ -441,18 +469,31 @@ impl Engine {
         }
         for c in step.commands {
             match c {
-                Command::ScheduleTask(t) => crate::integrations::dispatch(self.clone(), arn.clone(), t),
+                Command::ScheduleTask(t) => {
+                    crate::integrations::dispatch(self.clone(), arn.clone(), t)
+                }
                 Command::CancelTask {
                     task_id,
                     resource,
                     submitted,
-                } => crate::integrations::cancel(self.clone(), arn.clone(), task_id, resource, submitted),
+                } => crate::integrations::cancel(
+                    self.clone(),
+                    arn.clone(),
+                    task_id,
+                    resource,
+                    submitted,
+                ),
                 _ => {}
             }
         }
         if step.outcome.is_some() {
-            self.inner.metrics.closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let waiters = lock(&self.inner.waiters.map).remove(&arn).unwrap_or_default();
+            self.inner
+                .metrics
+                .closed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let waiters = lock(&self.inner.waiters.map)
+                .remove(&arn)
+                .unwrap_or_default();
             for w in waiters {
                 let _ = w.send(live.record.clone());
             }
@@ -473,7 +514,9 @@ impl Engine {
 
     pub(crate) async fn try_deliver(&self, arn: &str, input: Input) -> ServiceResult<bool> {
         let consumed = match &input {
-            Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } => Some(*task_id),
+            Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } => {
+                Some(*task_id)
+            }
             _ => None,
         };
         loop {
@@ -498,13 +541,16 @@ impl Engine {
             let now = self.now();
             let def = live.def.clone();
             let step = live.exec.handle(&def, now, input, &mut OsEntropy);
-            let empty = step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
+            let empty =
+                step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
             if !empty || consumed.is_some() {
                 self.apply_step(live, step, consumed, false).await?;
             }
             let closed = live.record.status != "RUNNING";
             let evict = !live.express
-                && (closed || (live.exec.running_tasks().is_empty() && live.exec.open_tokens().is_empty()));
+                && (closed
+                    || (live.exec.running_tasks().is_empty()
+                        && live.exec.open_tokens().is_empty()));
             if closed || evict {
                 guard.live = None;
                 guard.retired = true;
@@ -525,10 +571,16 @@ impl Engine {
             return Ok(None);
         };
         let exec: Execution = serde_json::from_slice(&snapshot).map_err(|e| {
-            ServiceError::new(ErrorCode::ServiceFailure, format!("corrupt snapshot of {arn}: {e}"))
+            ServiceError::new(
+                ErrorCode::ServiceFailure,
+                format!("corrupt snapshot of {arn}: {e}"),
+            )
         })?;
         let def = self.compile(&record.definition, false).map_err(|_| {
-            ServiceError::new(ErrorCode::ServiceFailure, format!("the definition of {arn} no longer compiles"))
+            ServiceError::new(
+                ErrorCode::ServiceFailure,
+                format!("the definition of {arn} no longer compiles"),
+            )
         })?;
         Ok(Some(Live {
             exec,
@@ -543,7 +595,10 @@ impl Engine {
     pub async fn wait_for(&self, arn: &str) -> ServiceResult<ExecutionRecord> {
         let rx = {
             let (tx, rx) = oneshot::channel();
-            lock(&self.inner.waiters.map).entry(arn.to_string()).or_default().push(tx);
+            lock(&self.inner.waiters.map)
+                .entry(arn.to_string())
+                .or_default()
+                .push(tx);
             rx
         };
         // It may have closed before the waiter was registered.
@@ -552,7 +607,8 @@ impl Engine {
         {
             return Ok(rec);
         }
-        rx.await.map_err(|_| ServiceError::new(ErrorCode::ServiceFailure, "waiter dropped"))
+        rx.await
+            .map_err(|_| ServiceError::new(ErrorCode::ServiceFailure, "waiter dropped"))
     }
 
     /// The record of an execution, live or stored.
@@ -589,7 +645,10 @@ impl Engine {
     }
 
     /// ListExecutions page.
-    pub async fn list_executions(&self, filter: &ExecutionFilter) -> ServiceResult<Vec<ExecutionRecord>> {
+    pub async fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+    ) -> ServiceResult<Vec<ExecutionRecord>> {
         Ok(self.inner.store.list_executions(filter).await?)
     }
 
@@ -603,7 +662,7 @@ impl Engine {
         limit: usize,
         include_data: bool,
     ) -> ServiceResult<HistoryPage> {
-        let rec = self.describe_execution(arn).await?;
+        self.describe_execution(arn).await?;
         let start = match (from, reverse) {
             (Some(f), _) => f,
             (None, false) => 1,
@@ -634,7 +693,10 @@ impl Engine {
     pub async fn memory_history(&self, arn: &str) -> Vec<HistoryEvent> {
         let slot = self.inner.live.slot(arn);
         let g = slot.lock().await;
-        g.live.as_ref().map(|l| l.events.clone()).unwrap_or_default()
+        g.live
+            .as_ref()
+            .map(|l| l.events.clone())
+            .unwrap_or_default()
     }
 
     /// The task token a running execution waits with for `task_id`, if any.
@@ -691,7 +753,16 @@ impl Engine {
             ServiceError::new(ErrorCode::InvalidOutput, format!("Invalid Output: '{m}'"))
         })?;
         let (arn, task_id) = self.token_matches(token).await?;
-        if !self.try_deliver(&arn, Input::TaskSucceeded { task_id, output: value }).await? {
+        if !self
+            .try_deliver(
+                &arn,
+                Input::TaskSucceeded {
+                    task_id,
+                    output: value,
+                },
+            )
+            .await?
+        {
             return Err(ServiceError::new(
                 ErrorCode::TaskTimedOut,
                 "Task Timed Out: 'Provided task does not exist anymore'",
@@ -709,7 +780,14 @@ impl Engine {
     ) -> ServiceResult<()> {
         let (arn, task_id) = self.token_matches(token).await?;
         if !self
-            .try_deliver(&arn, Input::TaskFailed { task_id, error, cause })
+            .try_deliver(
+                &arn,
+                Input::TaskFailed {
+                    task_id,
+                    error,
+                    cause,
+                },
+            )
             .await?
         {
             return Err(ServiceError::new(
@@ -780,8 +858,14 @@ pub(crate) fn spawn_retention(weak: Weak<Inner>) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            let Some(engine) = Engine::from_weak(&weak) else { return };
-            if engine.inner.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+            let Some(engine) = Engine::from_weak(&weak) else {
+                return;
+            };
+            if engine
+                .inner
+                .shutting_down
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
                 return;
             }
             let cutoff = engine.now() - engine.inner.config.retention_ms;

@@ -74,14 +74,23 @@ pub(crate) fn dispatch(engine: Engine, arn: String, req: TaskRequest) {
 }
 
 /// Best-effort cancellation of a task that no longer matters.
-pub(crate) fn cancel(engine: Engine, arn: String, task_id: TaskId, resource: String, submitted: Option<Value>) {
+pub(crate) fn cancel(
+    engine: Engine,
+    arn: String,
+    task_id: TaskId,
+    resource: String,
+    submitted: Option<Value>,
+) {
     tokio::spawn(async move {
         match Resource::parse(&resource) {
             Ok(Resource::Activity { .. }) => engine.inner.activities.remove(&arn, Some(task_id)),
-            Ok(Resource::Service { service, api, pattern })
-                if service == "states"
-                    && api == "startExecution"
-                    && matches!(pattern, Pattern::Sync | Pattern::Sync2) =>
+            Ok(Resource::Service {
+                service,
+                api,
+                pattern,
+            }) if service == "states"
+                && api == "startExecution"
+                && matches!(pattern, Pattern::Sync | Pattern::Sync2) =>
             {
                 // Stop the child this `.sync` task started.
                 let child = submitted
@@ -122,7 +131,14 @@ async fn succeed(engine: &Engine, arn: &str, task_id: TaskId, output: Value) {
 async fn run(engine: Engine, arn: String, req: TaskRequest) {
     let task_id = req.task_id;
     let Some(resource) = req.classified() else {
-        fail(&engine, &arn, task_id, "States.Runtime", format!("Invalid resource: '{}'", req.resource)).await;
+        fail(
+            &engine,
+            &arn,
+            task_id,
+            "States.Runtime",
+            format!("Invalid resource: '{}'", req.resource),
+        )
+        .await;
         return;
     };
     match &resource {
@@ -158,10 +174,18 @@ async fn run(engine: Engine, arn: String, req: TaskRequest) {
         } if service == "states" && api == "startExecution" => {
             start_child(&engine, &arn, &req, *pattern).await;
         }
-        Resource::Service { service, api, pattern } if service == "aws-sdk:sfn" => {
+        Resource::Service {
+            service,
+            api,
+            pattern,
+        } if service == "aws-sdk:sfn" => {
             sfn_sdk(&engine, &arn, &req, api, *pattern).await;
         }
-        Resource::Service { service, api, pattern } if service == "lambda" && api == "invoke" => {
+        Resource::Service {
+            service,
+            api,
+            pattern,
+        } if service == "lambda" && api == "invoke" => {
             lambda_invoke(&engine, &arn, &req, *pattern, false).await;
         }
         Resource::LambdaFunction { .. } => {
@@ -235,7 +259,23 @@ fn derived_name(parent: &str, task_id: TaskId) -> String {
     let b = &digest[..16];
     format!(
         "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 0x0f, b[7], 8 | (b[8] & 0x3), b[8] >> 4, b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+        b[0],
+        b[1],
+        b[2],
+        b[3],
+        b[4],
+        b[5],
+        b[6] & 0x0f,
+        b[7],
+        8 | (b[8] & 0x3),
+        b[8] >> 4,
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
     )
 }
 
@@ -289,9 +329,16 @@ async fn start_child(engine: &Engine, arn: &str, req: &TaskRequest, pattern: Pat
         }
     };
     let body = json!({"executionArn": started.execution_arn, "startDate": started.start_date as f64 / 1000.0});
-    let (http, meta) = sdk_metadata(body.to_string().len(), "application/x-amz-json-1.0", engine.now());
+    let (http, meta) = sdk_metadata(
+        body.to_string().len(),
+        "application/x-amz-json-1.0",
+        engine.now(),
+    );
     let mut response = Map::new();
-    response.insert("ExecutionArn".into(), Value::String(started.execution_arn.clone()));
+    response.insert(
+        "ExecutionArn".into(),
+        Value::String(started.execution_arn.clone()),
+    );
     response.insert("SdkHttpMetadata".into(), http);
     response.insert("SdkResponseMetadata".into(), meta);
     response.insert("StartDate".into(), json!(started.start_date));
@@ -300,12 +347,24 @@ async fn start_child(engine: &Engine, arn: &str, req: &TaskRequest, pattern: Pat
         Pattern::RequestResponse => succeed(engine, arn, task_id, response).await,
         Pattern::WaitForTaskToken => {
             engine
-                .task_outcome(arn, Input::TaskSubmitted { task_id, output: response })
+                .task_outcome(
+                    arn,
+                    Input::TaskSubmitted {
+                        task_id,
+                        output: response,
+                    },
+                )
                 .await;
         }
         Pattern::Sync | Pattern::Sync2 => {
             engine
-                .task_outcome(arn, Input::TaskSubmitted { task_id, output: response })
+                .task_outcome(
+                    arn,
+                    Input::TaskSubmitted {
+                        task_id,
+                        output: response,
+                    },
+                )
                 .await;
             match engine.wait_for(&started.execution_arn).await {
                 Ok(child) => {
@@ -344,14 +403,22 @@ fn describe_output(c: &ExecutionRecord, json_io: bool) -> Value {
     let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::String(s.to_string()));
     m.insert(
         "Input".into(),
-        if json_io { parse(&c.input) } else { Value::String(c.input.clone()) },
+        if json_io {
+            parse(&c.input)
+        } else {
+            Value::String(c.input.clone())
+        },
     );
     m.insert("InputDetails".into(), json!({"Included": true}));
     m.insert("Name".into(), Value::String(c.name.clone()));
     if let Some(out) = &c.output {
         m.insert(
             "Output".into(),
-            if json_io { parse(out) } else { Value::String(out.clone()) },
+            if json_io {
+                parse(out)
+            } else {
+                Value::String(out.clone())
+            },
         );
         m.insert("OutputDetails".into(), json!({"Included": true}));
     }
@@ -364,7 +431,10 @@ fn describe_output(c: &ExecutionRecord, json_io: bool) -> Value {
         );
     }
     m.insert("StartDate".into(), json!(c.start_date));
-    m.insert("StateMachineArn".into(), Value::String(c.state_machine_arn.clone()));
+    m.insert(
+        "StateMachineArn".into(),
+        Value::String(c.state_machine_arn.clone()),
+    );
     m.insert("Status".into(), Value::String(c.status.clone()));
     if let Some(stop) = c.stop_date {
         m.insert("StopDate".into(), json!(stop));
@@ -478,7 +548,9 @@ async fn sfn_sdk(engine: &Engine, arn: &str, req: &TaskRequest, api: &str, patte
     match result {
         Ok(v) => match pattern {
             Pattern::WaitForTaskToken => {
-                engine.task_outcome(arn, Input::TaskSubmitted { task_id, output: v }).await;
+                engine
+                    .task_outcome(arn, Input::TaskSubmitted { task_id, output: v })
+                    .await;
             }
             _ => succeed(engine, arn, task_id, v).await,
         },
@@ -526,7 +598,13 @@ fn sdk_describe(r: &ExecutionRecord) -> Value {
 
 // ---- Lambda ------------------------------------------------------------------------------------
 
-async fn lambda_invoke(engine: &Engine, arn: &str, req: &TaskRequest, pattern: Pattern, legacy: bool) {
+async fn lambda_invoke(
+    engine: &Engine,
+    arn: &str,
+    req: &TaskRequest,
+    pattern: Pattern,
+    legacy: bool,
+) {
     let task_id = req.task_id;
     let Some(invoker) = engine.lambda() else {
         fail(
@@ -592,7 +670,10 @@ async fn lambda_invoke(engine: &Engine, arn: &str, req: &TaskRequest, pattern: P
     let parsed = serde_json::from_str::<Value>(&text).ok();
     if let Some(kind) = &resp.function_error {
         let (error, cause) = match &parsed {
-            Some(v) if v.get("errorType").and_then(Value::as_str).is_some() && kind == "Handled" || v.get("errorType").is_some() => {
+            Some(v)
+                if v.get("errorType").and_then(Value::as_str).is_some() && kind == "Handled"
+                    || v.get("errorType").is_some() =>
+            {
                 let error = v
                     .get("errorType")
                     .and_then(Value::as_str)
@@ -600,7 +681,11 @@ async fn lambda_invoke(engine: &Engine, arn: &str, req: &TaskRequest, pattern: P
                     .to_string();
                 // The optimized integration re-serializes the error payload compactly; the legacy
                 // resource passes it on as the function returned it.
-                let cause = if legacy { text.clone() } else { ironstep_core::json::compact(v) };
+                let cause = if legacy {
+                    text.clone()
+                } else {
+                    ironstep_core::json::compact(v)
+                };
                 (error, cause)
             }
             _ => ("Lambda.Unknown".to_string(), text.clone()),

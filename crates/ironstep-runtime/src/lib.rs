@@ -33,7 +33,7 @@ use serde_json::Value;
 pub use arn::Partition;
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use error::{ErrorCode, ServiceError, ServiceResult};
-pub use executions::{HistoryPage, StartOutcome, SyncOutcome};
+pub use executions::{HistoryPage, StartOutcome, StartRequest, SyncOutcome};
 pub use integrations::{LambdaError, LambdaInvoker, LambdaRequest, LambdaResponse};
 
 /// How an engine is set up.
@@ -185,16 +185,16 @@ impl Engine {
         }
     }
 
-    pub(crate) fn downgrade(&self) -> Weak<Inner> {
-        Arc::downgrade(&self.inner)
-    }
-
     pub(crate) fn from_weak(w: &Weak<Inner>) -> Option<Engine> {
         w.upgrade().map(|inner| Engine { inner })
     }
 
     /// Compile (or fetch the compiled) definition.
-    pub(crate) fn compile(&self, text: &str, express: bool) -> Result<Arc<Definition>, Vec<ironstep_asl::Diagnostic>> {
+    pub(crate) fn compile(
+        &self,
+        text: &str,
+        express: bool,
+    ) -> Result<Arc<Definition>, Vec<ironstep_asl::Diagnostic>> {
         let key = (express, text.to_string());
         if let Some(d) = lock(&self.inner.compiled).get(&key) {
             return Ok(d.clone());

@@ -160,11 +160,22 @@ impl Engine {
             }
             let same = existing.definition == req.definition
                 && existing.machine_type == type_name
-                && existing.logging_configuration == req.logging_configuration.clone().or(existing.logging_configuration.clone())
-                && existing.tracing_configuration == req.tracing_configuration.clone().or(existing.tracing_configuration.clone());
+                && existing.logging_configuration
+                    == req
+                        .logging_configuration
+                        .clone()
+                        .or(existing.logging_configuration.clone())
+                && existing.tracing_configuration
+                    == req
+                        .tracing_configuration
+                        .clone()
+                        .or(existing.tracing_configuration.clone());
             if same {
                 let version_arn = if req.publish {
-                    Some(self.publish(&existing, req.version_description.clone()).await?)
+                    Some(
+                        self.publish(&existing, req.version_description.clone())
+                            .await?,
+                    )
                 } else {
                     None
                 };
@@ -223,7 +234,11 @@ impl Engine {
 
     /// Publish the current revision as a new version (or return the version already published
     /// from this revision).
-    async fn publish(&self, rec: &StateMachineRecord, description: Option<String>) -> ServiceResult<String> {
+    async fn publish(
+        &self,
+        rec: &StateMachineRecord,
+        description: Option<String>,
+    ) -> ServiceResult<String> {
         let store = &self.inner.store;
         let versions = store.list_versions(&rec.arn).await?;
         if let Some(v) = versions.iter().find(|v| v.revision_id == rec.revision_id) {
@@ -239,7 +254,9 @@ impl Engine {
             .get_state_machine(&rec.arn)
             .await?
             .unwrap_or_else(|| rec.clone());
-        let n = rec.next_version.max(versions.first().map(|v| v.version + 1).unwrap_or(1));
+        let n = rec
+            .next_version
+            .max(versions.first().map(|v| v.version + 1).unwrap_or(1));
         let arn = format!("{}:{n}", rec.arn);
         store
             .put_version(VersionRecord {
@@ -384,7 +401,11 @@ impl Engine {
     }
 
     /// ListStateMachines page: machines after `after`, at most `limit`.
-    pub async fn list_state_machines(&self, after: Option<&str>, limit: usize) -> ServiceResult<Vec<StateMachineRecord>> {
+    pub async fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> ServiceResult<Vec<StateMachineRecord>> {
         Ok(self.inner.store.list_state_machines(after, limit).await?)
     }
 
@@ -398,7 +419,8 @@ impl Engine {
         let r = arn::state_machine_ref(arn)?;
         let rec = self.machine(r.machine()).await?;
         if let Some(rid) = revision_id {
-            let matches = rid == rec.revision_id || (rid == "INITIAL" && rec.creation_date == rec.update_date);
+            let matches = rid == rec.revision_id
+                || (rid == "INITIAL" && rec.creation_date == rec.update_date);
             if !matches {
                 return Err(ServiceError::new(
                     ErrorCode::ConflictException,
@@ -439,7 +461,10 @@ impl Engine {
             ));
         };
         let aliases = self.inner.store.list_aliases(machine).await?;
-        if let Some(a) = aliases.iter().find(|a| a.routing.iter().any(|(v, _)| v == arn)) {
+        if let Some(a) = aliases
+            .iter()
+            .find(|a| a.routing.iter().any(|(v, _)| v == arn))
+        {
             return Err(ServiceError::new(
                 ErrorCode::ConflictException,
                 format!(
@@ -495,8 +520,15 @@ impl Engine {
         let first = routing.first().map(|(v, _)| v.clone()).unwrap_or_default();
         let machine = arn::state_machine_ref(&first)
             .map(|r| r.machine().to_string())
-            .map_err(|_| ServiceError::new(ErrorCode::ValidationException, "Routing configuration must name versions"))?;
-        self.machine(&machine).await.map_err(|e| ServiceError::new(ErrorCode::ResourceNotFound, e.message))?;
+            .map_err(|_| {
+                ServiceError::new(
+                    ErrorCode::ValidationException,
+                    "Routing configuration must name versions",
+                )
+            })?;
+        self.machine(&machine)
+            .await
+            .map_err(|e| ServiceError::new(ErrorCode::ResourceNotFound, e.message))?;
         self.check_routing(&machine, &routing).await?;
         let alias_arn = format!("{machine}:{name}");
         if let Some(existing) = self.inner.store.get_alias(&alias_arn).await? {
@@ -505,7 +537,9 @@ impl Engine {
             }
             return Err(ServiceError::new(
                 ErrorCode::ConflictException,
-                format!("Failed to create alias because an alias with the same name and a different routing configuration already exists: '{alias_arn}'"),
+                format!(
+                    "Failed to create alias because an alias with the same name and a different routing configuration already exists: '{alias_arn}'"
+                ),
             ));
         }
         if self.inner.store.list_aliases(&machine).await?.len() >= 100 {
@@ -538,7 +572,10 @@ impl Engine {
             ));
         }
         self.inner.store.get_alias(arn).await?.ok_or_else(|| {
-            ServiceError::new(ErrorCode::ResourceNotFound, format!("Resource not found: '{arn}'"))
+            ServiceError::new(
+                ErrorCode::ResourceNotFound,
+                format!("Resource not found: '{arn}'"),
+            )
         })
     }
 
@@ -581,7 +618,13 @@ impl Engine {
     pub(crate) async fn resolve_for_start(
         &self,
         arn: &str,
-    ) -> ServiceResult<(StateMachineRecord, String, String, Option<String>, Option<String>)> {
+    ) -> ServiceResult<(
+        StateMachineRecord,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    )> {
         let r = arn::state_machine_ref(arn)?;
         let rec = self.machine(r.machine()).await.map_err(|_| {
             ServiceError::new(
@@ -627,12 +670,17 @@ impl Engine {
                         break;
                     }
                 }
-                let v = self.inner.store.get_version(&chosen).await?.ok_or_else(|| {
-                    ServiceError::new(
-                        ErrorCode::StateMachineDoesNotExist,
-                        format!("State Machine Does Not Exist: '{chosen}'"),
-                    )
-                })?;
+                let v = self
+                    .inner
+                    .store
+                    .get_version(&chosen)
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::new(
+                            ErrorCode::StateMachineDoesNotExist,
+                            format!("State Machine Does Not Exist: '{chosen}'"),
+                        )
+                    })?;
                 Ok((rec, v.definition, v.role_arn, Some(v.arn), Some(a.arn)))
             }
         }
@@ -648,7 +696,10 @@ impl Engine {
             _ => {
                 return Err(ServiceError::new(
                     ErrorCode::InvalidArn,
-                    format!("Invalid Arn: 'Resource type not valid in this context: {}'", parsed.resource_type),
+                    format!(
+                        "Invalid Arn: 'Resource type not valid in this context: {}'",
+                        parsed.resource_type
+                    ),
                 ));
             }
         };
@@ -715,7 +766,9 @@ pub(crate) fn check_tags(tags: &[(String, String)]) -> ServiceResult<()> {
         if k.is_empty() || k.chars().count() > 128 || !ok(k) || v.chars().count() > 256 || !ok(v) {
             return Err(ServiceError::new(
                 ErrorCode::ValidationException,
-                format!("1 validation error detected: Value '{k}' at 'tags' failed to satisfy constraint: Member must satisfy the tag key and value constraints"),
+                format!(
+                    "1 validation error detected: Value '{k}' at 'tags' failed to satisfy constraint: Member must satisfy the tag key and value constraints"
+                ),
             ));
         }
     }

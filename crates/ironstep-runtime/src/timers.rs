@@ -54,7 +54,9 @@ impl Timers {
             if *due > now {
                 break;
             }
-            let Some((_, arn, id)) = s.by_due.pop_first() else { break };
+            let Some((_, arn, id)) = s.by_due.pop_first() else {
+                break;
+            };
             s.by_key.remove(&(arn.clone(), id));
             out.push((arn, id));
         }
@@ -73,10 +75,17 @@ pub(crate) fn spawn_loop(weak: Weak<Inner>) {
         loop {
             let (clock, notify, next) = {
                 let Some(inner) = weak.upgrade() else { return };
-                if inner.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+                if inner
+                    .shutting_down
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                {
                     return;
                 }
-                (inner.clock.clone(), inner.timers.notify.clone(), inner.timers.earliest())
+                (
+                    inner.clock.clone(),
+                    inner.timers.notify.clone(),
+                    inner.timers.earliest(),
+                )
             };
             // Wake at least every second so that a dropped engine ends this task.
             let wake = next.unwrap_or(i64::MAX).min(clock.now() + 1000);
@@ -85,7 +94,9 @@ pub(crate) fn spawn_loop(weak: Weak<Inner>) {
                 _ = clock.sleep_until(wake) => {}
                 _ = notified => {}
             }
-            let Some(engine) = Engine::from_weak(&weak) else { return };
+            let Some(engine) = Engine::from_weak(&weak) else {
+                return;
+            };
             let due = engine.inner.timers.pop_due(clock.now());
             for (arn, timer_id) in due {
                 let e = engine.clone();

@@ -71,7 +71,10 @@ async fn state_machines(store: &dyn Store) {
         Err(StoreError::AlreadyExists(_))
     ));
     let list = store.list_state_machines(None, 10).await.unwrap();
-    assert_eq!(list.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        list.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     let page = store.list_state_machines(Some(a), 10).await.unwrap();
     assert_eq!(page.len(), 1);
     let mut updated = sm(a, "a");
@@ -107,15 +110,24 @@ async fn executions_and_steps(store: &dyn Store) {
         }],
         ..Default::default()
     };
-    store.create_execution(exec(e, sm_arn, 10), first.clone()).await.unwrap();
+    store
+        .create_execution(exec(e, sm_arn, 10), first.clone())
+        .await
+        .unwrap();
     assert!(matches!(
         store.create_execution(exec(e, sm_arn, 10), first).await,
         Err(StoreError::AlreadyExists(_))
     ));
     assert_eq!(store.get_snapshot(e).await.unwrap(), Some(vec![1, 2, 3]));
-    assert_eq!(store.running_executions().await.unwrap(), vec![e.to_string()]);
+    assert_eq!(
+        store.running_executions().await.unwrap(),
+        vec![e.to_string()]
+    );
     assert_eq!(store.all_timers().await.unwrap().len(), 1);
-    assert_eq!(store.pending_dispatches().await.unwrap()[0].payload, b"task");
+    assert_eq!(
+        store.pending_dispatches().await.unwrap()[0].payload,
+        b"task"
+    );
 
     // A step: more events, the timer replaced, the task answered.
     store
@@ -169,12 +181,13 @@ async fn executions_and_steps(store: &dyn Store) {
     assert!(store.all_timers().await.unwrap().is_empty());
     assert!(store.running_executions().await.unwrap().is_empty());
     assert!(matches!(
-        store.commit(Mutation {
-            execution_arn: "arn:missing".into(),
-            status: "RUNNING".into(),
-            ..Default::default()
-        })
-        .await,
+        store
+            .commit(Mutation {
+                execution_arn: "arn:missing".into(),
+                status: "RUNNING".into(),
+                ..Default::default()
+            })
+            .await,
         Err(StoreError::NotFound(_))
     ));
 }
@@ -233,7 +246,10 @@ async fn listing_and_retention(store: &dyn Store) {
         })
         .await
         .unwrap();
-    assert_eq!(page.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["e2", "e1"]);
+    assert_eq!(
+        page.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["e2", "e1"]
+    );
     let failed = store
         .list_executions(&ExecutionFilter {
             state_machine_arn: Some(sm_arn.into()),
@@ -273,10 +289,20 @@ async fn activities_versions_aliases_tags(store: &dyn Store) {
     assert_eq!(got, a);
     let mut again = a.clone();
     again.creation_date = 99;
-    assert_eq!(store.create_activity(again).await.unwrap().creation_date, 5, "idempotent");
+    assert_eq!(
+        store.create_activity(again).await.unwrap().creation_date,
+        5,
+        "idempotent"
+    );
     assert_eq!(store.list_activities(None, 10).await.unwrap().len(), 1);
-    store.set_tags(&a.arn, vec![("k".into(), "v".into())]).await.unwrap();
-    assert_eq!(store.get_tags(&a.arn).await.unwrap(), vec![("k".to_string(), "v".to_string())]);
+    store
+        .set_tags(&a.arn, vec![("k".into(), "v".into())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_tags(&a.arn).await.unwrap(),
+        vec![("k".to_string(), "v".to_string())]
+    );
     store.delete_activity(&a.arn).await.unwrap();
     assert_eq!(store.get_activity(&a.arn).await.unwrap(), None);
 
@@ -297,7 +323,10 @@ async fn activities_versions_aliases_tags(store: &dyn Store) {
             .unwrap();
     }
     let versions = store.list_versions(sm_arn).await.unwrap();
-    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [3, 2, 1]);
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
     store.delete_version(&format!("{sm_arn}:2")).await.unwrap();
     assert_eq!(store.list_versions(sm_arn).await.unwrap().len(), 2);
     let alias = AliasRecord {
@@ -310,7 +339,10 @@ async fn activities_versions_aliases_tags(store: &dyn Store) {
         update_date: 1,
     };
     store.put_alias(alias.clone()).await.unwrap();
-    assert_eq!(store.get_alias(&alias.arn).await.unwrap(), Some(alias.clone()));
+    assert_eq!(
+        store.get_alias(&alias.arn).await.unwrap(),
+        Some(alias.clone())
+    );
     assert_eq!(store.list_aliases(sm_arn).await.unwrap().len(), 1);
     store.delete_alias(&alias.arn).await.unwrap();
     assert!(store.list_aliases(sm_arn).await.unwrap().is_empty());

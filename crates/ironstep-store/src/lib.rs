@@ -46,7 +46,10 @@ pub trait Store: Send + Sync + 'static {
     /// A version by ARN.
     async fn get_version(&self, arn: &str) -> Result<Option<VersionRecord>, StoreError>;
     /// Versions of a state machine, newest first.
-    async fn list_versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRecord>, StoreError>;
+    async fn list_versions(
+        &self,
+        state_machine_arn: &str,
+    ) -> Result<Vec<VersionRecord>, StoreError>;
     /// Delete a version.
     async fn delete_version(&self, arn: &str) -> Result<(), StoreError>;
 
@@ -62,7 +65,11 @@ pub trait Store: Send + Sync + 'static {
     /// Tags of a resource (state machine or activity), in insertion order.
     async fn get_tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>, StoreError>;
     /// Replace the tags of a resource.
-    async fn set_tags(&self, resource_arn: &str, tags: Vec<(String, String)>) -> Result<(), StoreError>;
+    async fn set_tags(
+        &self,
+        resource_arn: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), StoreError>;
 
     // ---- activities --------------------------------------------------------------------------
 
@@ -71,7 +78,11 @@ pub trait Store: Send + Sync + 'static {
     /// An activity by ARN.
     async fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError>;
     /// Activities ordered by ARN after `after`, at most `limit`.
-    async fn list_activities(&self, after: Option<&str>, limit: usize) -> Result<Vec<ActivityRecord>, StoreError>;
+    async fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ActivityRecord>, StoreError>;
     /// Delete an activity.
     async fn delete_activity(&self, arn: &str) -> Result<(), StoreError>;
 
@@ -79,7 +90,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Create an execution together with its first step. Fails with
     /// [`StoreError::AlreadyExists`] (carrying the existing record) if the ARN exists.
-    async fn create_execution(&self, rec: ExecutionRecord, first: Mutation) -> Result<(), StoreError>;
+    async fn create_execution(
+        &self,
+        rec: ExecutionRecord,
+        first: Mutation,
+    ) -> Result<(), StoreError>;
     /// Commit one step of an execution. Acknowledged only once durable.
     async fn commit(&self, m: Mutation) -> Result<(), StoreError>;
     /// An execution's summary.
@@ -87,7 +102,10 @@ pub trait Store: Send + Sync + 'static {
     /// The interpreter snapshot of a running execution.
     async fn get_snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Executions matching `filter`, newest first.
-    async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionRecord>, StoreError>;
+    async fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+    ) -> Result<Vec<ExecutionRecord>, StoreError>;
     /// History events with ids in `range` (inclusive), ascending or descending, at most `limit`.
     async fn history(
         &self,

@@ -197,10 +197,19 @@ impl Store for MemoryStore {
     }
 
     async fn get_tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(self.lock().tags.get(resource_arn).cloned().unwrap_or_default())
+        Ok(self
+            .lock()
+            .tags
+            .get(resource_arn)
+            .cloned()
+            .unwrap_or_default())
     }
 
-    async fn set_tags(&self, resource_arn: &str, tags: Vec<(String, String)>) -> Result<(), StoreError> {
+    async fn set_tags(
+        &self,
+        resource_arn: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
         self.lock().tags.insert(resource_arn.to_string(), tags);
         Ok(())
     }
@@ -214,7 +223,11 @@ impl Store for MemoryStore {
         Ok(self.lock().activities.get(arn).cloned())
     }
 
-    async fn list_activities(&self, after: Option<&str>, limit: usize) -> Result<Vec<ActivityRecord>, StoreError> {
+    async fn list_activities(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ActivityRecord>, StoreError> {
         let g = self.lock();
         Ok(g.activities
             .values()
@@ -231,7 +244,11 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn create_execution(&self, rec: ExecutionRecord, first: Mutation) -> Result<(), StoreError> {
+    async fn create_execution(
+        &self,
+        rec: ExecutionRecord,
+        first: Mutation,
+    ) -> Result<(), StoreError> {
         let mut g = self.lock();
         if g.executions.contains_key(&rec.arn) {
             return Err(StoreError::AlreadyExists(rec.arn));
@@ -253,12 +270,17 @@ impl Store for MemoryStore {
         Ok(self.lock().snapshots.get(arn).cloned())
     }
 
-    async fn list_executions(&self, f: &ExecutionFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
+    async fn list_executions(
+        &self,
+        f: &ExecutionFilter,
+    ) -> Result<Vec<ExecutionRecord>, StoreError> {
         let g = self.lock();
         let mut out = Vec::new();
         let mut skipping = f.after.is_some();
         for arn in g.order.iter().rev() {
-            let Some(e) = g.executions.get(arn) else { continue };
+            let Some(e) = g.executions.get(arn) else {
+                continue;
+            };
             if skipping {
                 if let Some((_, after_arn)) = &f.after
                     && after_arn == arn
@@ -267,10 +289,16 @@ impl Store for MemoryStore {
                 }
                 continue;
             }
-            if f.state_machine_arn.as_ref().is_some_and(|s| *s != e.state_machine_arn)
+            if f.state_machine_arn
+                .as_ref()
+                .is_some_and(|s| *s != e.state_machine_arn)
                 || f.status.as_ref().is_some_and(|s| *s != e.status)
-                || f.parent_arn.as_ref().is_some_and(|p| Some(p) != e.parent_arn.as_ref())
-                || f.map_run_arn.as_ref().is_some_and(|m| Some(m) != e.map_run_arn.as_ref())
+                || f.parent_arn
+                    .as_ref()
+                    .is_some_and(|p| Some(p) != e.parent_arn.as_ref())
+                || f.map_run_arn
+                    .as_ref()
+                    .is_some_and(|m| Some(m) != e.map_run_arn.as_ref())
                 || f.version_or_alias_arn.as_ref().is_some_and(|v| {
                     Some(v) != e.version_arn.as_ref() && Some(v) != e.alias_arn.as_ref()
                 })
@@ -325,14 +353,21 @@ impl Store for MemoryStore {
 
     async fn all_timers(&self) -> Result<Vec<TimerRecord>, StoreError> {
         let g = self.lock();
-        let mut v: Vec<TimerRecord> = g.timers.values().flat_map(|m| m.values().cloned()).collect();
+        let mut v: Vec<TimerRecord> = g
+            .timers
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect();
         v.sort_by_key(|t| t.due);
         Ok(v)
     }
 
     async fn pending_dispatches(&self) -> Result<Vec<DispatchRecord>, StoreError> {
         let g = self.lock();
-        Ok(g.dispatches.values().flat_map(|m| m.values().cloned()).collect())
+        Ok(g.dispatches
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect())
     }
 
     async fn purge_closed(&self, before: i64, limit: usize) -> Result<u64, StoreError> {
