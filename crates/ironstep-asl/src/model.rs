@@ -410,6 +410,8 @@ pub enum Items {
     Path(Option<Path>),
     /// JSONata `Items`: an expression or a literal array.
     Jsonata(JsonataTemplate),
+    /// JSONata without `Items`: the state input, which must be an array.
+    Input,
 }
 
 /// `Map`.

@@ -1004,10 +1004,7 @@ impl<'o> Parser<'o> {
                 Some(v) => Some(self.reference_path(v, &cx.f.at("ItemsPath"))?),
             }),
             QueryLanguage::Jsonata => match cx.f.get("Items") {
-                None => Items::Jsonata(self.jsonata_template(
-                    &Value::String("{% $states.input %}".into()),
-                    &cx.f.at("Items"),
-                )?),
+                None => Items::Input,
                 Some(v @ (Value::Array(_) | Value::String(_))) => {
                     Items::Jsonata(self.jsonata_template(v, &cx.f.at("Items"))?)
                 }

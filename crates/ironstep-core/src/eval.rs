@@ -271,29 +271,33 @@ pub(crate) fn number_value(
         None => Ok(None),
         Some(NumberField::Literal(v)) => Ok(Some(*v)),
         Some(NumberField::Path(p)) => {
-            let v = reference(p, env);
-            match v {
-                Some(Value::Number(n)) => {
-                    let x = n.as_f64().unwrap_or(0.0);
-                    if path_name == "MaxConcurrencyPath" && (x.fract() != 0.0) {
-                        return Err(Failure::runtime(format!(
-                            "The {path_name} field refers to value \"{}\" which is not a valid integer: {}",
-                            json::compact(v.unwrap_or(&Value::Null)),
-                            p.as_str()
-                        )));
-                    }
-                    Ok(Some(x))
-                }
-                Some(other) => Err(Failure::runtime(format!(
+            let integer = path_name != "ToleratedFailurePercentagePath";
+            let shown = |v: &Value| match v {
+                Value::String(s) => s.clone(),
+                other => json::compact(other),
+            };
+            let invalid = |v: &Value| {
+                Failure::runtime(format!(
                     "The {path_name} field refers to value \"{}\" which is not a valid {}: {}",
-                    json::compact(other),
-                    if path_name == "ToleratedFailurePercentagePath" {
-                        "float"
-                    } else {
-                        "integer"
-                    },
+                    shown(v),
+                    if integer { "integer" } else { "float" },
                     p.as_str()
-                ))),
+                ))
+            };
+            match reference(p, env) {
+                // AWS also accepts numbers written as strings (recorded with variables).
+                Some(v @ (Value::Number(_) | Value::String(_))) => {
+                    let x = match v {
+                        Value::Number(n) => n.as_f64(),
+                        Value::String(s) => s.trim().parse::<f64>().ok(),
+                        _ => None,
+                    };
+                    match x {
+                        Some(x) if !integer || x.fract() == 0.0 => Ok(Some(x)),
+                        _ => Err(invalid(v)),
+                    }
+                }
+                Some(other) => Err(invalid(other)),
                 None => Err(Failure::runtime(format!(
                     "Invalid path '{}' : No results for path: {}",
                     p.as_str(),
@@ -480,10 +484,7 @@ impl<'a> JsonataEnv<'a> {
         let v = self.template(t, "Items")?;
         match v {
             Value::Array(a) => Ok((a, None)),
-            Value::Object(m) => {
-                let keys = m.keys().cloned().collect();
-                Ok((m.into_iter().map(|(_, v)| v).collect(), Some(keys)))
-            }
+            // Objects are refused too (recorded: "Expected 'array', but was 'object'").
             other => {
                 let src = t
                     .as_expression()

@@ -86,6 +86,10 @@ struct Frame {
     vars: JsonMap<String, Value>,
     /// Children of a Distributed Map record no events in the parent's history.
     silent: bool,
+    /// The `previousEventId` of the current state's `...StateEntered` (AWS points a JSONata
+    /// `EvaluationFailed` there).
+    #[serde(default)]
+    entered_prev: u64,
     phase: Phase,
 }
 
@@ -257,6 +261,7 @@ impl Execution {
             prev: 0,
             vars: JsonMap::new(),
             silent: false,
+            entered_prev: 0,
             phase: Phase::Enter {
                 state: top.start_at,
                 input,
@@ -585,6 +590,8 @@ impl Execution {
             self.fail_frame_data_limit(cx, fid, state, "input");
             return;
         }
+        let entered_prev = self.frame(fid).prev;
+        self.frame(fid).entered_prev = entered_prev;
         let entered_id = self.emit_chained(
             cx,
             fid,
@@ -758,12 +765,13 @@ impl Execution {
         let cause = format!("{}{}", state_prefix(&state.name, entered_id), fail.detail);
         let mut failing = self.frame(fid).prev;
         if fail.error == "States.QueryEvaluationError" {
-            // AWS records JSONata failures as an EvaluationFailed event. For a state at the top
-            // level its previousEventId is 0 (recorded), inside branches it follows the chain.
-            let prev = if self.frame(fid).parent.is_none() {
-                0
+            // AWS records JSONata failures as an EvaluationFailed event. It points to what the
+            // state's `...StateEntered` points to, except in a Wait state, where it points to the
+            // `WaitStateEntered` itself (both recorded).
+            let prev = if matches!(state.kind, StateKind::Wait(_)) {
+                entered_id
             } else {
-                failing
+                self.frame(fid).entered_prev
             };
             let id = self.emit(
                 cx,
@@ -786,9 +794,16 @@ impl Execution {
             cause: Some(cause),
             heartbeat: false,
         };
+        let query = fail.error == "States.QueryEvaluationError";
         match &state.kind {
+            StateKind::Map(_) if query => {
+                self.recover_or_fail(cx, fid, err, failing, Some(EventKind::MapStateFailed))
+            }
+            StateKind::Parallel(_) if query => {
+                self.recover_or_fail(cx, fid, err, failing, Some(EventKind::ParallelStateFailed))
+            }
             StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
-                self.recover_or_fail(cx, fid, err, failing)
+                self.recover_or_fail(cx, fid, err, failing, None)
             }
             _ => self.frame_failed(cx, fid, err, failing),
         }
@@ -908,13 +923,17 @@ impl Execution {
                                 self.abort_frame(cx, c, last);
                             }
                         }
-                        let id = self.emit(cx, Some(pid), EventKind::ParallelStateFailed, last);
-                        if id != 0 {
-                            self.frame(pid).prev = id;
+                        if last != 0 {
+                            self.frame(pid).prev = last;
                         }
-                        let failing = if id != 0 { id } else { last };
                         self.frame(pid).phase = Phase::Parallel(run);
-                        self.recover_or_fail(cx, pid, err, failing);
+                        self.recover_or_fail(
+                            cx,
+                            pid,
+                            err,
+                            last,
+                            Some(EventKind::ParallelStateFailed),
+                        );
                     }
                 }
             }
@@ -926,12 +945,16 @@ impl Execution {
                     Ok(v) => {
                         run.results[link.slot as usize] = Some(v);
                         run.done += 1;
-                        let id = self.emit(
-                            cx,
-                            Some(pid),
-                            EventKind::MapIterationSucceeded { name, index },
-                            last,
-                        );
+                        let id = if run.map_run_arn.is_some() {
+                            0
+                        } else {
+                            self.emit(
+                                cx,
+                                Some(pid),
+                                EventKind::MapIterationSucceeded { name, index },
+                                last,
+                            )
+                        };
                         if last != 0 {
                             run.iteration_prev = last;
                         }
@@ -943,12 +966,16 @@ impl Execution {
                     Err(err) => {
                         run.failed += 1;
                         run.done += 1;
-                        let id = self.emit(
-                            cx,
-                            Some(pid),
-                            EventKind::MapIterationFailed { name, index },
-                            last,
-                        );
+                        let id = if run.map_run_arn.is_some() {
+                            0
+                        } else {
+                            self.emit(
+                                cx,
+                                Some(pid),
+                                EventKind::MapIterationFailed { name, index },
+                                last,
+                            )
+                        };
                         if id != 0 {
                             run.completion_event = id;
                         }
@@ -1042,7 +1069,16 @@ impl Execution {
     // ---- Retry and Catch ---------------------------------------------------------------------
 
     /// A Task, Parallel or Map state failed: retry it, catch the error, or fail the frame.
-    fn recover_or_fail(&mut self, cx: &mut Cx<'_, '_>, fid: u32, err: StateError, failing: u64) {
+    /// `final_event` (MapStateFailed, ParallelStateFailed) is recorded only if the state is not
+    /// retried: a retried Map starts over with a new MapStateStarted (recorded).
+    fn recover_or_fail(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        fid: u32,
+        err: StateError,
+        failing: u64,
+        final_event: Option<EventKind>,
+    ) {
         let def = cx.def;
         let mut at = match &mut self.frame(fid).phase {
             Phase::Task(t) => t.at.clone(),
@@ -1100,6 +1136,14 @@ impl Execution {
                 _ => {}
             }
             return;
+        }
+        let mut failing = failing;
+        if let Some(kind) = final_event {
+            let id = self.emit(cx, Some(fid), kind, failing);
+            if id != 0 {
+                failing = id;
+                self.frame(fid).prev = id;
+            }
         }
         if let Some(c) = catch
             .iter()
@@ -1603,7 +1647,7 @@ impl Execution {
                 ),
             );
             let prev = self.frame(fid).prev;
-            self.recover_or_fail(cx, fid, err, prev);
+            self.recover_or_fail(cx, fid, err, prev, None);
             return;
         }
         let res = task_resource(&task.resource);
@@ -1927,7 +1971,7 @@ impl Execution {
         } else {
             failing
         };
-        self.recover_or_fail(cx, fid, err, failing);
+        self.recover_or_fail(cx, fid, err, failing, None);
     }
 
     // ---- timers ------------------------------------------------------------------------------
@@ -2125,6 +2169,7 @@ impl Execution {
                 prev: started,
                 vars: JsonMap::new(),
                 silent,
+                entered_prev: 0,
                 phase: Phase::Enter {
                     state: start,
                     input: effective.clone(),
@@ -2225,21 +2270,26 @@ impl Execution {
                 let env = Env::new(&effective, &ctx, &vars);
                 let items = match &map.items {
                     Items::Path(p) => eval::map_items(p.as_ref(), &env)?,
-                    Items::Jsonata(_) => Vec::new(),
+                    Items::Jsonata(_) | Items::Input => Vec::new(),
                 };
                 let mc =
                     eval::number_value(map.max_concurrency.as_ref(), "MaxConcurrencyPath", &env)?;
-                let tc = eval::number_value(
-                    map.tolerated_failure_count.as_ref(),
-                    "ToleratedFailureCountPath",
-                    &env,
-                )?;
-                let tp = eval::number_value(
-                    map.tolerated_failure_percentage.as_ref(),
-                    "ToleratedFailurePercentagePath",
-                    &env,
-                )?;
-                Ok::<_, Failure>((effective, items, None, mc, tc, tp))
+                let mc = validate_concurrency(mc)?;
+                // Tolerance is checked after MapStateStarted (recorded), so keep its result.
+                let tolerance = (|| {
+                    let tc = eval::number_value(
+                        map.tolerated_failure_count.as_ref(),
+                        "ToleratedFailureCountPath",
+                        &env,
+                    )?;
+                    let tp = eval::number_value(
+                        map.tolerated_failure_percentage.as_ref(),
+                        "ToleratedFailurePercentagePath",
+                        &env,
+                    )?;
+                    validate_tolerance(tc, tp)
+                })();
+                Ok::<_, Failure>((effective, items, None, mc, tolerance))
             })(),
             QueryLanguage::Jsonata => (|| {
                 let js_vars = self.var_lookup(fid);
@@ -2249,21 +2299,37 @@ impl Execution {
                 let mut js = eval::JsonataEnv::new(&js_states, cx.now, &mut *cx.entropy, &js_vars);
                 let (items, keys) = match &map.items {
                     Items::Jsonata(t) => js.map_items(t)?,
+                    Items::Input => match &input {
+                        Value::Array(a) => (a.clone(), None),
+                        other => {
+                            return Err(Failure::query(
+                                format!(
+                                    "Map state input must be an array but was: {}",
+                                    json::compact(other)
+                                ),
+                                None,
+                            ));
+                        }
+                    },
                     Items::Path(_) => (Vec::new(), None),
                 };
                 let mc = js.number(map.max_concurrency.as_ref(), "MaxConcurrency")?;
-                let tc = js.number(
-                    map.tolerated_failure_count.as_ref(),
-                    "ToleratedFailureCount",
-                )?;
-                let tp = js.number(
-                    map.tolerated_failure_percentage.as_ref(),
-                    "ToleratedFailurePercentage",
-                )?;
-                Ok((input.clone(), items, keys, mc, tc, tp))
+                let mc = validate_concurrency(mc)?;
+                let tolerance = (|| {
+                    let tc = js.number(
+                        map.tolerated_failure_count.as_ref(),
+                        "ToleratedFailureCount",
+                    )?;
+                    let tp = js.number(
+                        map.tolerated_failure_percentage.as_ref(),
+                        "ToleratedFailurePercentage",
+                    )?;
+                    validate_tolerance(tc, tp)
+                })();
+                Ok((input.clone(), items, keys, mc, tolerance))
             })(),
         };
-        let (effective, items, keys, mc, tc, tp) = match prepared {
+        let (effective, items, keys, mc, tolerance) = match prepared {
             Ok(p) => p,
             Err(fail) => {
                 self.raise(cx, fid, sid, entered_id, fail);
@@ -2273,14 +2339,6 @@ impl Execution {
         let n = items.len();
         let started = self.emit_chained(cx, fid, EventKind::MapStateStarted { length: n as u64 });
         // Invalid tolerance values fail the state after MapStateStarted, as recorded.
-        let tolerance = validate_tolerance(tc, tp);
-        let mc = match validate_concurrency(mc) {
-            Ok(mc) => mc,
-            Err(fail) => {
-                self.raise(cx, fid, sid, entered_id, fail);
-                return;
-            }
-        };
         let (tc, tp) = match tolerance {
             Ok(t) => t,
             Err(fail) => {
@@ -2393,6 +2451,7 @@ impl Execution {
                 prev: iteration_started,
                 vars: JsonMap::new(),
                 silent: parent_silent || distributed,
+                entered_prev: 0,
                 phase: Phase::Enter {
                     state: def.scope(map.processor).start_at,
                     input,
@@ -2464,8 +2523,15 @@ impl Execution {
             }
         }
         self.emit(cx, Some(fid), EventKind::MapStateSucceeded, prev);
-        if prev != 0 {
-            self.frame(fid).prev = prev;
+        // AWS's MapStateExited after a Map Run points to MapRunStarted, except when the Map is
+        // the first state of the execution, where it points to MapRunSucceeded (both recorded).
+        let exit_prev = if run.map_run_arn.is_some() && self.frame(fid).entered_prev != 0 {
+            run.completion_event
+        } else {
+            prev
+        };
+        if exit_prev != 0 {
+            self.frame(fid).prev = exit_prev;
         }
         let result = Value::Array(
             run.results
@@ -2555,13 +2621,11 @@ impl Execution {
                 failing = id;
             }
         }
-        let id = self.emit(cx, Some(fid), EventKind::MapStateFailed, failing);
-        if id != 0 {
-            self.frame(fid).prev = id;
-            failing = id;
+        if failing != 0 {
+            self.frame(fid).prev = failing;
         }
         self.frame(fid).phase = Phase::Map(run);
-        self.recover_or_fail(cx, fid, err, failing);
+        self.recover_or_fail(cx, fid, err, failing, Some(EventKind::MapStateFailed));
     }
 }
 
