@@ -109,6 +109,9 @@ pub enum EventKind {
         parameters: String,
         timeout_in_seconds: Option<u64>,
         heartbeat_in_seconds: Option<u64>,
+        /// `taskCredentials.roleArn` when the state has `Credentials`.
+        #[serde(default)]
+        task_credentials: Option<String>,
     },
     TaskStarted(TaskResource),
     TaskSubmitted {
@@ -143,6 +146,8 @@ pub enum EventKind {
         resource: String,
         input: String,
         timeout_in_seconds: Option<u64>,
+        #[serde(default)]
+        task_credentials: Option<String>,
     },
     LambdaFunctionStarted,
     LambdaFunctionSucceeded {
@@ -382,8 +387,12 @@ impl HistoryEvent {
                 parameters,
                 timeout_in_seconds,
                 heartbeat_in_seconds,
+                task_credentials,
             } => {
                 let mut m = res_map(res);
+                if let Some(r) = task_credentials {
+                    m.insert("taskCredentials".into(), json!({"roleArn": r}));
+                }
                 m.insert("region".into(), Value::String(region.clone()));
                 m.insert("parameters".into(), Value::String(parameters.clone()));
                 if let Some(t) = timeout_in_seconds {
@@ -462,8 +471,12 @@ impl HistoryEvent {
                 resource,
                 input,
                 timeout_in_seconds,
+                task_credentials,
             } => {
                 let mut m = Map::new();
+                if let Some(r) = task_credentials {
+                    m.insert("taskCredentials".into(), json!({"roleArn": r}));
+                }
                 m.insert("resource".into(), Value::String(resource.clone()));
                 m.extend(data_details("input", input, include_data, "inputDetails"));
                 if let Some(t) = timeout_in_seconds {

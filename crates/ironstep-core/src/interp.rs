@@ -1630,7 +1630,7 @@ impl Execution {
             heartbeat_seconds: None,
         }));
         let prepared = self.prepare_task(cx, fid, task, token.as_deref());
-        let (parameters, timeout, heartbeat) = match prepared {
+        let (parameters, timeout, heartbeat, task_credentials) = match prepared {
             Ok(p) => p,
             Err(fail) => {
                 self.raise(cx, fid, state_id_of(self, fid), entered_id, fail);
@@ -1658,11 +1658,13 @@ impl Execution {
                 parameters: params_text,
                 timeout_in_seconds: timeout.filter(|_| task.timeout.is_some()),
                 heartbeat_in_seconds: heartbeat,
+                task_credentials: task_credentials.clone(),
             },
             TaskFlavour::Lambda => EventKind::LambdaFunctionScheduled {
                 resource: task.resource_text.clone(),
                 input: params_text,
                 timeout_in_seconds: timeout.filter(|_| task.timeout.is_some()),
+                task_credentials: task_credentials.clone(),
             },
             TaskFlavour::Activity => EventKind::ActivityScheduled {
                 resource: task.resource_text.clone(),
@@ -1722,7 +1724,7 @@ impl Execution {
         fid: u32,
         task: &Task,
         token: Option<&str>,
-    ) -> Result<(Value, Option<u64>, Option<u64>), Failure> {
+    ) -> Result<PreparedTask, Failure> {
         let Phase::Task(run) = &self.frame_ref(fid).expect("live").phase else {
             unreachable!()
         };
@@ -1751,7 +1753,11 @@ impl Execution {
                     eval::number_seconds(task.timeout.as_ref(), "TimeoutSecondsPath", &env)?;
                 let heartbeat =
                     eval::number_seconds(task.heartbeat.as_ref(), "HeartbeatSecondsPath", &env)?;
-                Ok((parameters, timeout, heartbeat))
+                let credentials = match &task.credentials {
+                    Some(Payload::JsonPath(t)) => Some(eval::template(t, &env, &mut *cx.entropy)?),
+                    _ => None,
+                };
+                Ok((parameters, timeout, heartbeat, role_of(credentials)))
             }
             QueryLanguage::Jsonata => {
                 let js_vars = self.var_lookup(fid);
@@ -1765,7 +1771,11 @@ impl Execution {
                 };
                 let timeout = js.seconds(task.timeout.as_ref(), "TimeoutSeconds")?;
                 let heartbeat = js.seconds(task.heartbeat.as_ref(), "HeartbeatSeconds")?;
-                Ok((parameters, timeout, heartbeat))
+                let credentials = match &task.credentials {
+                    Some(Payload::Jsonata(t)) => Some(js.template(t, "Credentials")?),
+                    _ => None,
+                };
+                Ok((parameters, timeout, heartbeat, role_of(credentials)))
             }
         }
     }
@@ -2746,6 +2756,14 @@ fn result_flow(
             Ok((output, assigned))
         }
     }
+}
+
+/// A Task's input, timeout, heartbeat and credentials role for one attempt.
+type PreparedTask = (Value, Option<u64>, Option<u64>, Option<String>);
+
+/// The role of an evaluated `Credentials` block (`{"RoleArn": ...}`).
+fn role_of(credentials: Option<Value>) -> Option<String> {
+    credentials?.get("RoleArn")?.as_str().map(str::to_string)
 }
 
 fn assign_pairs(v: Value) -> Vec<(String, Value)> {
