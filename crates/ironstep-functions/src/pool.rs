@@ -55,24 +55,24 @@ impl Pool {
         }
         let deadline = tokio::time::Instant::now() + wait;
         let mut queued = false;
-        let result = loop {
+        loop {
             // Register interest before looking at the state, so a release in between is not lost.
             let mut notified = pin!(self.freed.notified());
             notified.as_mut().enable();
             {
                 let Ok(mut s) = self.state.lock() else {
-                    break Err(LambdaApiError::service("pool state poisoned"));
+                    return Err(LambdaApiError::service("pool state poisoned"));
                 };
                 if s.active < limit {
                     s.active += 1;
                     if queued {
                         s.waiting -= 1;
                     }
-                    break Ok(Slot { pool: self.clone() });
+                    return Ok(Slot { pool: self.clone() });
                 }
                 if !queued {
                     if s.waiting >= max_queued {
-                        break Err(LambdaApiError::too_many_requests(REASON_FUNCTION_LIMIT));
+                        return Err(LambdaApiError::too_many_requests(REASON_FUNCTION_LIMIT));
                     }
                     s.waiting += 1;
                     queued = true;
@@ -84,10 +84,9 @@ impl Pool {
                 }
                 // Pass on a wake-up we may have consumed without using it.
                 self.freed.notify_one();
-                break Err(LambdaApiError::too_many_requests(REASON_FUNCTION_LIMIT));
+                return Err(LambdaApiError::too_many_requests(REASON_FUNCTION_LIMIT));
             }
-        };
-        result
+        }
     }
 
     /// A warm worker of `generation`, if one is idle and alive. Stale ones are dropped (killed).

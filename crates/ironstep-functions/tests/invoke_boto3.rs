@@ -146,16 +146,27 @@ print("OK")
     .await;
     assert!(out.contains("OK"));
     let calls = server.calls.lock().expect("lock").clone();
-    let call = calls.iter().find(|c| c.body["taskToken"] == "tok-py").expect("SendTaskSuccess from Python");
+    let call = calls
+        .iter()
+        .find(|c| c.body["taskToken"] == "tok-py")
+        .expect("SendTaskSuccess from Python");
     assert_eq!(call.target, "AWSStepFunctions.SendTaskSuccess");
     assert_eq!(call.body["output"], r#"{"from":"python"}"#);
-    assert!(call.authorization.contains("Credential=ASIAIRONSTEPLOCAL000/"), "{}", call.authorization);
+    assert!(
+        call.authorization
+            .contains("Credential=ASIAIRONSTEPLOCAL000/"),
+        "{}",
+        call.authorization
+    );
 
     // The async invocation ran and was logged.
     let mut found = false;
     for _ in 0..50 {
         let records = server.functions.recent_invocations("py").expect("records");
-        if records.iter().any(|r| r.log.contains(r#"printed line {"async": 1}"#)) {
+        if records
+            .iter()
+            .any(|r| r.log.contains(r#"printed line {"async": 1}"#))
+        {
             found = true;
             break;
         }
@@ -294,8 +305,14 @@ print("OK")
     assert!(out.contains("OK"));
     let calls = server.calls.lock().expect("lock").clone();
     for token in ["tok-esm", "tok-esmpkg", "tok-cjs"] {
-        let call = calls.iter().find(|c| c.body["taskToken"] == token).unwrap_or_else(|| panic!("no call for {token}: {calls:?}"));
+        let call = calls
+            .iter()
+            .find(|c| c.body["taskToken"] == token)
+            .unwrap_or_else(|| panic!("no call for {token}: {calls:?}"));
         assert_eq!(call.target, "AWSStepFunctions.SendTaskSuccess");
-        assert!(call.authorization.contains("Credential=ASIAIRONSTEPLOCAL000/"));
+        assert!(
+            call.authorization
+                .contains("Credential=ASIAIRONSTEPLOCAL000/")
+        );
     }
 }
