@@ -150,18 +150,34 @@ async fn watch_exit(
     kill: oneshot::Receiver<()>,
     events: mpsc::UnboundedSender<WorkerEvent>,
 ) {
+    let pid = child.id();
     let status = tokio::select! {
         status = child.wait() => status,
         _ = kill => {
+            kill_group(pid);
             let _ = child.start_kill();
             child.wait().await
         }
     };
+    // Processes the function started itself go too (the worker leads its own process group).
+    kill_group(pid);
     let text = match status {
         Ok(status) => describe_exit(status),
         Err(e) => e.to_string(),
     };
     let _ = events.send(WorkerEvent::Exited(text));
+}
+
+fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid
+        .and_then(|p| i32::try_from(p).ok())
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
 }
 
 /// Lambda's wording for how a runtime process ended (`exit status 1`, `signal: killed`).

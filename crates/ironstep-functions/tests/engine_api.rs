@@ -518,3 +518,52 @@ async fn awslambdaric_runs_unmodified() {
     assert_eq!(err["requestId"], r.request_id.as_str());
     f.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_started_by_a_function_die_with_its_worker() {
+    let dir = tempfile::tempdir().expect("tmp");
+    common::write_dir(
+        dir.path(),
+        &[(
+            "app.py",
+            "import os, subprocess, time\nchildren = []\ndef handler(event, context):\n    if event.get('exit'):\n        os._exit(3)\n    if event.get('hang'):\n        time.sleep(30)\n    p = subprocess.Popen(['sleep', '60'])\n    children.append(p)\n    return {'child': p.pid}\n",
+        )],
+    );
+    let f = Functions::open(FunctionsConfig::new()).await.expect("open");
+    let mut def = python_def("parent", dir.path());
+    def.timeout = Some(1);
+    f.create_function(def).await.expect("create");
+
+    // A crash: the runtime exits, its child is killed with the process group.
+    let child = json(&call(&f, "parent", "{}").await.expect("invoke"))["child"]
+        .as_u64()
+        .expect("pid");
+    assert!(alive(child));
+    let r = call(&f, "parent", r#"{"exit":true}"#)
+        .await
+        .expect("invoke");
+    assert!(
+        json(&r)["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("Runtime exited with error: exit status 3"))
+    );
+    assert!(wait_dead(child).await, "child of a crashed worker is gone");
+
+    // A timeout: the worker is killed, and its child with it.
+    let child = json(&call(&f, "parent", "{}").await.expect("invoke"))["child"]
+        .as_u64()
+        .expect("pid");
+    let r = call(&f, "parent", r#"{"hang":true}"#)
+        .await
+        .expect("invoke");
+    assert!(
+        json(&r)["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("Task timed out after 1."))
+    );
+    assert!(
+        wait_dead(child).await,
+        "child of a timed-out worker is gone"
+    );
+    f.shutdown();
+}
