@@ -87,6 +87,10 @@ pub struct InvokeResponse {
     pub payload: Bytes,
     /// `Unhandled` when the function or its runtime failed.
     pub function_error: Option<String>,
+    /// With `function_error`: the error's type as the runtime reported it (`errorType`, e.g.
+    /// `Error`, `Runtime.ExitError`, `Runtime.ImportModuleError`), or `Sandbox.Timedout` for a
+    /// timeout (whose payload, as on Lambda, has no `errorType`). Not part of Lambda's wire API.
+    pub error_type: Option<String>,
     /// Base64 log tail when [`LogType::Tail`] was asked.
     pub log_result: Option<String>,
     /// The request id (also in the log and given to the function).
@@ -170,6 +174,7 @@ impl Functions {
                 executed_version: None,
                 payload: Bytes::new(),
                 function_error: None,
+                error_type: None,
                 log_result: None,
                 request_id,
             }),
@@ -184,6 +189,7 @@ impl Functions {
                     executed_version: None,
                     payload: Bytes::new(),
                     function_error: None,
+                    error_type: None,
                     log_result: None,
                     request_id,
                 })
@@ -200,6 +206,7 @@ impl Functions {
                     executed_version: Some(LATEST.to_owned()),
                     payload: outcome.payload,
                     function_error: outcome.error_type.is_some().then(|| "Unhandled".to_owned()),
+                    error_type: outcome.error_type,
                     log_result,
                     request_id,
                 })
