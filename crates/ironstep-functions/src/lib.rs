@@ -181,6 +181,7 @@ impl Functions {
                         path: file.clone(),
                         source,
                     })?;
+                registry::remove_stale_code(&dir, &record.code);
                 functions.insert(
                     record.name.clone(),
                     Arc::new(new_entry(&config, dir, record)),

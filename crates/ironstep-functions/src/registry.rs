@@ -523,6 +523,25 @@ pub fn save_record(function_dir: &Path, record: &FunctionRecord) -> Result<(), L
     std::fs::rename(&tmp, function_dir.join("function.json")).map_err(LambdaApiError::service)
 }
 
+/// Removes `code-*` directories other than the current one: leftovers of an update interrupted
+/// by a crash. Errors are ignored (the directories are garbage either way).
+pub fn remove_stale_code(function_dir: &Path, current: &CodeLocation) {
+    let keep = match current {
+        CodeLocation::Unpacked { dir } => Some(dir.as_str()),
+        CodeLocation::HotReload { .. } => None,
+    };
+    let Ok(entries) = std::fs::read_dir(function_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("code-") && Some(name) != keep {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Removes an old unpacked code directory after an update, ignoring errors (it is garbage).
 pub fn remove_code(function_dir: &Path, location: &CodeLocation) {
     if let CodeLocation::Unpacked { dir } = location {

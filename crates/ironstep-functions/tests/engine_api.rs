@@ -238,9 +238,13 @@ async fn functions_survive_a_restart() {
         );
         f.shutdown();
     }
+    // A leftover of an interrupted update is cleaned up at open.
+    let stale = data.path().join("functions/adder/code-interrupted");
+    std::fs::create_dir_all(&stale).expect("mkdir");
     let f = Functions::open(FunctionsConfig::persistent(data.path()))
         .await
         .expect("reopen");
+    assert!(!stale.exists());
     let (list, next) = f.list_functions(None, None).expect("list");
     assert_eq!(
         list.iter()
