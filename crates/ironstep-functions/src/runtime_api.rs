@@ -152,14 +152,16 @@ async fn next_invocation(State(state): State<Arc<RuntimeState>>) -> Response {
         header_value(&p.invoked_arn),
     );
     h.insert("lambda-runtime-trace-id", header_value(&p.trace_id));
-    // awslambdaric's C extension crashes when either header is missing (measured): always send both.
+    // awslambdaric's C extension crashes when either header is missing (measured), and
+    // lambda_runtime rejects `{}` as a Cognito identity (it requires `identityId`); both read an
+    // empty value as "none" (measured 2026-11-26), so absent values are sent empty.
     h.insert(
         "lambda-runtime-client-context",
-        header_value(p.client_context.as_deref().unwrap_or("{}")),
+        header_value(p.client_context.as_deref().unwrap_or("")),
     );
     h.insert(
         "lambda-runtime-cognito-identity",
-        HeaderValue::from_static("{}"),
+        HeaderValue::from_static(""),
     );
     response
 }

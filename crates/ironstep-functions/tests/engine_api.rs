@@ -392,7 +392,10 @@ async fn provided_runtime_runs_the_functions_own_bootstrap() {
             .is_some_and(|t| t.starts_with("Root=1-"))
     );
     assert_eq!(h["lambda-runtime-client-context"], r#"{"custom":{"a":1}}"#);
-    assert_eq!(h["lambda-runtime-cognito-identity"], "{}");
+    assert_eq!(
+        h["lambda-runtime-cognito-identity"], "",
+        "present but empty"
+    );
     let deadline: u128 = h["lambda-runtime-deadline-ms"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -569,5 +572,69 @@ async fn processes_started_by_a_function_die_with_its_worker() {
         wait_dead(child).await,
         "child of a timed-out worker is gone"
     );
+    f.shutdown();
+}
+
+/// A Rust function built with AWS's `lambda_runtime` crate (tests/fixtures/rust-function) runs
+/// unmodified as a `provided.al2023` bootstrap. Building the fixture takes about a minute the
+/// first time (its target directory is kept in the system temp dir across runs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_lambda_runtime_function_runs_unmodified() {
+    let fixture = common::manifest_dir().join("tests/fixtures/rust-function");
+    let target = std::env::temp_dir().join("ironstep-lambda-runtime-fixture");
+    let build_target = target.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--locked", "--quiet"])
+            .current_dir(&fixture)
+            .env("CARGO_TARGET_DIR", &build_target)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("cargo");
+    assert!(
+        built.status.success(),
+        "fixture build failed: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let code = tempfile::tempdir().expect("tmp");
+    std::fs::copy(
+        target.join("debug/bootstrap"),
+        code.path().join("bootstrap"),
+    )
+    .expect("copy");
+    let f = Functions::open(FunctionsConfig::new()).await.expect("open");
+    let mut def = FunctionDefinition::new(
+        "rust",
+        "provided.al2023",
+        "bootstrap",
+        FunctionCode::Directory(code.path().to_path_buf()),
+    );
+    def.memory_size = Some(256);
+    f.create_function(def).await.expect("create");
+    for client_context in [None, Some("eyJjdXN0b20iOnsiYSI6IjEifX0=".to_owned())] {
+        let r = f
+            .invoke(InvokeRequest {
+                function: "rust".into(),
+                payload: Bytes::from_static(br#"{"x":1}"#),
+                client_context,
+                ..Default::default()
+            })
+            .await
+            .expect("invoke");
+        assert!(
+            r.function_error.is_none(),
+            "{}",
+            String::from_utf8_lossy(&r.payload)
+        );
+        assert_eq!(
+            json(&r),
+            serde_json::json!({"echo": {"x": 1}, "rid": r.request_id, "arn": "arn:aws:lambda:us-east-1:123456789012:function:rust"})
+        );
+    }
+    let r = call(&f, "rust", r#"{"fail":true}"#).await.expect("invoke");
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(json(&r)["errorMessage"], "boom from rust");
     f.shutdown();
 }
