@@ -11,7 +11,7 @@ use bytes::Bytes;
 use crate::error::LambdaApiError;
 use crate::logs::{InvocationRecord, InvocationStatus};
 use crate::names::LATEST;
-use crate::registry::FunctionRecord;
+use crate::registry::{CodeLocation, FunctionRecord};
 use crate::runtime_api::{Pending, WorkerEvent};
 use crate::runtimes::{self, RuntimeKind};
 use crate::worker::Worker;
@@ -300,6 +300,11 @@ impl Job {
             .acquire(limit, config.max_queued, config.queue_wait)
             .await?;
         let start = SystemTime::now();
+        if let CodeLocation::HotReload { path } = &self.record.code
+            && self.entry.watch.lock().is_ok_and(|mut w| w.changed(path))
+        {
+            self.entry.generation.fetch_add(1, Ordering::SeqCst);
+        }
         let generation = self.entry.generation.load(Ordering::SeqCst);
         let mut worker = match self.entry.pool.take_idle(generation) {
             Some(w) => w,

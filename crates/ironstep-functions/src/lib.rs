@@ -22,6 +22,7 @@
 mod api;
 mod config;
 mod error;
+mod hot_reload;
 mod invoke;
 mod logs;
 mod names;
@@ -83,6 +84,8 @@ struct FunctionEntry {
     generation: AtomicU64,
     pool: Arc<Pool>,
     logs: Mutex<LogStore>,
+    /// For hot-reload directories: edits retire warm workers.
+    watch: Mutex<hot_reload::Watch>,
 }
 
 impl FunctionEntry {
@@ -100,6 +103,10 @@ impl FunctionEntry {
         }
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.pool.reap(None);
+        // The next look at a hot-reload directory starts from what the new workers will read.
+        if let Ok(mut w) = self.watch.lock() {
+            *w = hot_reload::Watch::default();
+        }
     }
 }
 
@@ -638,6 +645,7 @@ fn new_entry(config: &FunctionsConfig, dir: PathBuf, record: FunctionRecord) -> 
         record: RwLock::new(Arc::new(record)),
         generation: AtomicU64::new(0),
         pool: Arc::new(Pool::default()),
+        watch: Mutex::new(hot_reload::Watch::default()),
         logs: Mutex::new(LogStore::new(
             config.log_records_per_function,
             config.log_bytes_per_function,

@@ -172,6 +172,20 @@ async fn warm_workers_are_reused_and_retired_on_change() {
     assert_ne!(pid_of(&r), first);
     assert_eq!(json(&r)["version"], "v2");
 
+    // An edit of the directory alone also retires warm workers (checked at most once a second).
+    let second = pid_of(&r);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        pid_of(&call(&f, "w", "{}").await.expect("invoke")),
+        second,
+        "unchanged: warm"
+    );
+    std::fs::write(dir.path().join("version.txt"), "v3!").expect("write");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = call(&f, "w", "{}").await.expect("invoke");
+    assert_eq!(json(&r)["version"], "v3!");
+    assert_ne!(pid_of(&r), second);
+
     // Idle reaping: a short idle timeout stops warm workers.
     f.shutdown();
     let mut config = FunctionsConfig::new();
