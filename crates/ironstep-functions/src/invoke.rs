@@ -529,6 +529,13 @@ impl Job {
         let config = &inner.config;
         let record = &self.record;
         let task_root = record.task_root(&self.entry.dir);
+        if !task_root.is_dir() {
+            // Only a hot-reload directory can vanish; say so rather than blame the interpreter.
+            return Err(format!(
+                "function code directory {} does not exist",
+                task_root.display()
+            ));
+        }
         let launch = runtimes::launch(self.kind, &task_root, &inner.runtime_dir, config)?;
         let mut env: Vec<(String, String)> = config
             .passthrough_env
