@@ -498,6 +498,10 @@ pub struct Catcher {
 /// everything except `States.Timeout` and `States.Runtime`, and heartbeat expiry (recorded by AWS
 /// as `States.Timeout`) is also matched by `States.HeartbeatTimeout`.
 pub fn error_matches(error_equals: &[String], error: &str, heartbeat_expiry: bool) -> bool {
+    // States.Runtime cannot be retried or caught, not even by naming it (recorded).
+    if error == "States.Runtime" {
+        return false;
+    }
     error_equals.iter().any(|e| match e.as_str() {
         "States.ALL" => error != "States.Runtime",
         "States.TaskFailed" => {

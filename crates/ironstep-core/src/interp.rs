@@ -74,6 +74,10 @@ pub struct Execution {
     queue: VecDeque<(u32, u32)>,
     execution_timer: Option<TimerId>,
     history_limit_hit: bool,
+    /// Counts `start`/`handle` calls, to tell work finished within one call from work that
+    /// waited for the outside world.
+    #[serde(default)]
+    calls: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +200,9 @@ struct MapRun {
     completion_event: u64,
     map_run_arn: Option<String>,
     first_error: Option<StateError>,
+    /// The interpreter call in which the Map started.
+    #[serde(default)]
+    started_call: u64,
 }
 
 /// Per-call context: the definition, the time and the randomness.
@@ -230,6 +237,7 @@ impl Execution {
             queue: VecDeque::new(),
             execution_timer: None,
             history_limit_hit: false,
+            calls: 0,
         };
         let mut cx = Cx {
             def,
@@ -291,6 +299,7 @@ impl Execution {
         if self.status == Status::Closed {
             return cx.step;
         }
+        self.calls += 1;
         match input {
             Input::Stop { error, cause } => self.stop(&mut cx, error, cause),
             Input::TimerFired { timer_id } => self.timer_fired(&mut cx, timer_id),
@@ -2270,6 +2279,7 @@ impl Execution {
             completion_event: 0,
             map_run_arn: None,
             first_error: None,
+            started_call: self.calls,
         }));
         let prepared = match def.state(sid).query_language {
             QueryLanguage::JsonPath => (|| {
@@ -2533,9 +2543,14 @@ impl Execution {
             }
         }
         self.emit(cx, Some(fid), EventKind::MapStateSucceeded, prev);
-        // AWS's MapStateExited after a Map Run points to MapRunStarted, except when the Map is
-        // the first state of the execution, where it points to MapRunSucceeded (both recorded).
-        let exit_prev = if run.map_run_arn.is_some() && self.frame(fid).entered_prev != 0 {
+        // AWS's MapStateExited after a Map Run whose children finished at once (Pass-only) points
+        // to MapRunStarted, unless the Map is the execution's first state; after children that
+        // waited (tasks) it points to MapRunSucceeded. All three are recorded; the rule looks like
+        // a race inside AWS, reproduced here as observed.
+        let exit_prev = if run.map_run_arn.is_some()
+            && self.frame(fid).entered_prev != 0
+            && run.started_call == self.calls
+        {
             run.completion_event
         } else {
             prev

@@ -42,6 +42,9 @@ pub struct LambdaResponse {
     pub payload: Vec<u8>,
     /// `X-Amz-Function-Error` (`Unhandled` / `Handled`).
     pub function_error: Option<String>,
+    /// With `function_error`: the error type the runtime reported (`Sandbox.Timedout` for a
+    /// timeout, whose payload carries none).
+    pub error_type: Option<String>,
     /// `X-Amz-Log-Result`.
     pub log_result: Option<String>,
     /// Request id.
@@ -233,6 +236,42 @@ fn sdk_metadata(content_length: usize, content_type: &str, now: Millis) -> (Valu
         "HttpStatusCode": 200,
     });
     (http, json!({"RequestId": request_id}))
+}
+
+/// The metadata of a Lambda Invoke answer, with the headers Lambda sends.
+fn lambda_metadata(resp: &LambdaResponse, now: Millis) -> (Value, Value) {
+    let request_id = resp.request_id.clone();
+    let date = httpdate(now);
+    let len = resp.payload.len().to_string();
+    let trace = format!(
+        "root=1-{:08x}-{};sampled=0;lineage=00000000:0",
+        now / 1000,
+        &uuid::Uuid::new_v4().simple().to_string()[..24]
+    );
+    let http = json!({
+        "AllHttpHeaders": {
+            "X-Amz-Executed-Version": [resp.executed_version],
+            "x-amzn-Remapped-Content-Length": ["0"],
+            "Connection": ["keep-alive"],
+            "x-amzn-RequestId": [request_id],
+            "Content-Length": [len],
+            "Date": [date],
+            "X-Amzn-Trace-Id": [trace],
+            "Content-Type": ["application/json"],
+        },
+        "HttpHeaders": {
+            "Connection": "keep-alive",
+            "Content-Length": len,
+            "Content-Type": "application/json",
+            "Date": date,
+            "X-Amz-Executed-Version": resp.executed_version,
+            "x-amzn-Remapped-Content-Length": "0",
+            "x-amzn-RequestId": request_id,
+            "X-Amzn-Trace-Id": trace,
+        },
+        "HttpStatusCode": resp.status_code,
+    });
+    (http, json!({"RequestId": resp.request_id}))
 }
 
 fn httpdate(ms: Millis) -> String {
@@ -702,7 +741,7 @@ async fn lambda_invoke(
         succeed(engine, arn, task_id, payload).await;
         return;
     }
-    let (http, meta) = sdk_metadata(resp.payload.len(), "application/json", engine.now());
+    let (http, meta) = lambda_metadata(&resp, engine.now());
     let mut out = Map::new();
     out.insert("ExecutedVersion".into(), json!(resp.executed_version));
     if let Some(l) = resp.log_result {

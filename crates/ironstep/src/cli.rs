@@ -62,6 +62,23 @@ pub struct ServeArgs {
     pub retention_days: f64,
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub functions: FunctionArgs,
+}
+
+/// Local Lambda functions.
+#[derive(Debug, Clone, Args)]
+pub struct FunctionArgs {
+    /// The `node_modules` folder with the AWS SDK v3 offered to Node.js functions (Lambda's Node
+    /// runtimes ship it). Default: the repository's `crates/ironstep-functions/runtimes/node`.
+    #[arg(long, env = "IRONSTEP_NODE_SDK_DIR")]
+    pub node_sdk_dir: Option<PathBuf>,
+    /// Python interpreter for `python3.*` functions (use a virtualenv's python to offer boto3).
+    #[arg(long, env = "IRONSTEP_PYTHON", default_value = "python3")]
+    pub python: PathBuf,
+    /// Node.js executable for `nodejs*` functions.
+    #[arg(long, env = "IRONSTEP_NODE", default_value = "node")]
+    pub node: PathBuf,
 }
 
 #[derive(Debug, Args)]

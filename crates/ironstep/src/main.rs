@@ -1,6 +1,8 @@
 //! `ironstep`: a Step Functions-compatible workflow engine in one binary.
 
 mod cli;
+mod functions;
+mod lambda;
 mod run;
 mod serve;
 mod validate;

@@ -62,7 +62,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "Wait states and retry delays are scaled"
         );
     }
-    let app = ironstep_api::router(engine.clone());
+    let functions = crate::functions::open(&args, &engine).await?;
+    let app = ironstep_api::router(engine.clone()).merge(functions.router());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -75,6 +76,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("serving")?;
     tracing::info!("shutting down");
+    functions.shutdown();
     engine.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

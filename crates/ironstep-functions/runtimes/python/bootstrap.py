@@ -226,7 +226,9 @@ def main():
             event = json.loads(body) if body else None
             context = LambdaContext(headers)
             result = handler(event, context)
-            out = _to_json(result)
+            # Lambda's Python runtime passes bytes through as the raw response (recorded: a
+            # handler returning b'"HelloWorld!"' yields the JSON string "HelloWorld!").
+            out = bytes(result) if isinstance(result, (bytes, bytearray)) else _to_json(result)
         except Exception as e:
             payload = _error_payload(e, request_id)
             _log_error(payload)
