@@ -100,7 +100,8 @@ impl Default for SqliteOptions {
 pub struct WriterStats {
     /// Transactions committed.
     pub commits: u64,
-    /// Write requests answered by those commits (including those that failed alone).
+    /// Write requests answered by those commits (including those that failed alone inside a
+    /// committed transaction).
     pub requests: u64,
     /// History events written.
     pub events: u64,
