@@ -17,6 +17,7 @@
 //! the runtime, the interpreter, or sqlx (whose `sqlite` feature links a conflicting SQLite).
 #![warn(missing_docs)]
 
+mod checkpoint;
 mod error;
 mod reader;
 mod rows;
@@ -56,6 +57,9 @@ pub const LOCK_FILE: &str = "ironstep.lock";
 /// of ~25 events took ~2 ms in release on the development machine (2026-11).
 const PURGE_CHUNK: usize = 64;
 
+/// The background checkpointer runs at most this often (see [`Checkpoints::Background`]).
+const CHECKPOINT_GAP_MS: u64 = 100;
+
 /// How to open a [`SqliteStore`]. `Default` is the production setting.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
@@ -74,8 +78,24 @@ pub struct SqliteOptions {
     /// Cap the database size at this many pages (SQLite's `max_page_count`); writes past it
     /// fail with "disk full". For quotas and tests.
     pub max_page_count: Option<u64>,
-    /// WAL pages after which a commit checkpoints (SQLite's `wal_autocheckpoint`); 0 disables.
-    pub wal_autocheckpoint: u32,
+    /// How the WAL is copied back into the database file.
+    pub checkpoints: Checkpoints,
+    /// Page cache of the writer connection, in KiB (readers get a quarter each).
+    pub cache_kib: u32,
+}
+
+/// How the WAL is checkpointed (copied back into the database file so it can restart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoints {
+    /// A background thread with its own connection runs a PASSIVE checkpoint after commits,
+    /// at most once per interval. It never blocks the writer, and the writer never pays for it.
+    Background(Duration),
+    /// The committing writer checkpoints once the WAL passes this many pages (SQLite's own
+    /// `wal_autocheckpoint`): the commit that crosses it waits for the checkpoint.
+    Inline(u32),
+    /// Never while open (closing the store checkpoints). The database file then does not change
+    /// while the store runs, which tests use to copy a crash image.
+    Off,
 }
 
 impl Default for SqliteOptions {
@@ -90,7 +110,8 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             verify_on_open: false,
             max_page_count: None,
-            wal_autocheckpoint: 1000,
+            checkpoints: Checkpoints::Background(Duration::from_millis(CHECKPOINT_GAP_MS)),
+            cache_kib: 64 * 1024,
         }
     }
 }
@@ -171,9 +192,17 @@ impl SqliteStore {
             counters: counters.clone(),
             threads: Mutex::new(Vec::with_capacity(readers.len() + 1)),
         };
+        let checkpointer = match options.checkpoints {
+            Checkpoints::Background(gap) => Some(
+                checkpoint::Checkpointer::start(open_checkpointer(&db, &options)?, gap)
+                    .map_err(OpenError::Thread)?,
+            ),
+            Checkpoints::Inline(_) | Checkpoints::Off => None,
+        };
         let writer = Writer {
             conn,
             lock,
+            checkpointer,
             policy: BatchPolicy {
                 max_requests: options.max_batch.max(1),
                 max_wait: options.batch_wait,
@@ -357,7 +386,13 @@ fn open_writer(db: &Path, options: &SqliteOptions) -> Result<Connection, OpenErr
         .map_err(fail)?;
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(fail)?;
-    conn.pragma_update(None, "wal_autocheckpoint", options.wal_autocheckpoint)
+    let autocheckpoint = match options.checkpoints {
+        Checkpoints::Inline(pages) => pages,
+        Checkpoints::Background(_) | Checkpoints::Off => 0,
+    };
+    conn.pragma_update(None, "wal_autocheckpoint", autocheckpoint)
+        .map_err(fail)?;
+    conn.pragma_update(None, "cache_size", -i64::from(options.cache_kib))
         .map_err(fail)?;
     // Truncate the WAL back to 64 MiB after a checkpoint rather than keeping its peak size.
     conn.pragma_update(None, "journal_size_limit", 64i64 * 1024 * 1024)
@@ -381,6 +416,22 @@ fn open_writer(db: &Path, options: &SqliteOptions) -> Result<Connection, OpenErr
     Ok(conn)
 }
 
+fn open_checkpointer(db: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
+    let fail = |e: rusqlite::Error| OpenError::sqlite(db, &e);
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(fail)?;
+    conn.busy_timeout(options.busy_timeout).map_err(fail)?;
+    // The checkpoint fsyncs the database file before the WAL may be restarted.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(fail)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(fail)?;
+    Ok(conn)
+}
+
 fn open_reader(db: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
     let fail = |e: rusqlite::Error| OpenError::sqlite(db, &e);
     let conn = Connection::open_with_flags(
@@ -389,6 +440,8 @@ fn open_reader(db: &Path, options: &SqliteOptions) -> Result<Connection, OpenErr
     )
     .map_err(fail)?;
     conn.busy_timeout(options.busy_timeout).map_err(fail)?;
+    conn.pragma_update(None, "cache_size", -i64::from(options.cache_kib / 4))
+        .map_err(fail)?;
     conn.set_prepared_statement_cache_capacity(32);
     // Touch the schema now so a broken file fails the open, not the first read.
     conn.query_row("SELECT COUNT(*) FROM ironstep_schema", [], |r| {

@@ -94,6 +94,8 @@ pub(crate) struct Writer {
     pub conn: Connection,
     /// The directory lock: released when the writer ends, after the connection is closed.
     pub lock: File,
+    /// Woken after each commit; `None` when checkpoints are inline or off.
+    pub checkpointer: Option<crate::checkpoint::Checkpointer>,
     pub policy: BatchPolicy,
     pub counters: Arc<Counters>,
 }
@@ -130,7 +132,15 @@ impl Writer {
         };
         // Requests queued behind the Close are dropped with `rx`: their callers see `Closed`.
         drop(rx);
-        let Writer { conn, lock, .. } = self;
+        let Writer {
+            conn,
+            lock,
+            checkpointer,
+            ..
+        } = self;
+        if let Some(c) = checkpointer {
+            c.stop();
+        }
         // Closing the last connection checkpoints the WAL; the lock goes only after that, so a
         // new store on this directory never races with our final writes.
         drop(conn);
@@ -192,6 +202,9 @@ impl Writer {
                         let _ = req.reply.send(res);
                     }
                     c.events.fetch_add(events, Ordering::Relaxed);
+                    if let Some(cp) = &self.checkpointer {
+                        cp.notify();
+                    }
                     return;
                 }
                 Err(BatchFailure::Lost { index, error }) => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{arn, exec, step};
 use ironstep_store::{Mutation, Store, StoreError};
-use ironstep_store_sqlite::{DB_FILE, SqliteOptions, SqliteStore};
+use ironstep_store_sqlite::{Checkpoints, DB_FILE, SqliteOptions, SqliteStore};
 
 const EVENTS_PER_STEP: u64 = 4;
 
@@ -124,7 +124,7 @@ fn crash_image(from: &Path, to: &Path) {
 async fn a_crash_image_taken_mid_run_holds_every_step_acknowledged_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let options = SqliteOptions {
-        wal_autocheckpoint: 0,
+        checkpoints: Checkpoints::Off,
         ..Default::default()
     };
     let store = Arc::new(SqliteStore::open(dir.path(), options).unwrap());
