@@ -477,10 +477,11 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<StateMachineRecord>, StoreError> {
-        let after = after.map(str::to_string);
+        // Every ARN sorts after "", so one indexed range query serves the first page too.
+        let after = after.unwrap_or("").to_string();
         self.read(move |c| {
             let sql = format!(
-                "{} WHERE ?1 IS NULL OR arn > ?1 ORDER BY arn LIMIT ?2",
+                "{} WHERE arn > ?1 ORDER BY arn LIMIT ?2",
                 rows::SELECT_STATE_MACHINE
             );
             let mut stmt = c.prepare_cached(&sql)?;
@@ -612,10 +613,11 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ActivityRecord>, StoreError> {
-        let after = after.map(str::to_string);
+        // Every ARN sorts after "", so one indexed range query serves the first page too.
+        let after = after.unwrap_or("").to_string();
         self.read(move |c| {
             let sql = format!(
-                "{} WHERE ?1 IS NULL OR arn > ?1 ORDER BY arn LIMIT ?2",
+                "{} WHERE arn > ?1 ORDER BY arn LIMIT ?2",
                 rows::SELECT_ACTIVITIES
             );
             let mut stmt = c.prepare_cached(&sql)?;
@@ -635,12 +637,12 @@ impl Store for SqliteStore {
         rec: ExecutionRecord,
         first: Mutation,
     ) -> Result<(), StoreError> {
-        self.write_unit(Op::CreateExecution(Box::new(rec), first))
+        self.write_unit(Op::CreateExecution(Box::new((rec, first))))
             .await
     }
 
     async fn commit(&self, m: Mutation) -> Result<(), StoreError> {
-        self.write_unit(Op::Commit(m)).await
+        self.write_unit(Op::Commit(Box::new(m))).await
     }
 
     async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {

@@ -9,7 +9,8 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 
 use ironstep_store::{DispatchRecord, ExecutionFilter, ExecutionRecord, StoredEvent, TimerRecord};
-use rusqlite::{Connection, ToSql};
+use rusqlite::Connection;
+use rusqlite::types::Value;
 use tokio::sync::oneshot;
 
 use crate::rows::{self, bound, limit};
@@ -64,50 +65,77 @@ pub(crate) fn executions(
     conn: &Connection,
     f: &ExecutionFilter,
 ) -> rusqlite::Result<Vec<ExecutionRecord>> {
+    let (sql, args) = executions_query(f);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), rows::execution)?;
+    rows.collect()
+}
+
+/// The SQL and its parameters for [`executions`] (one statement per combination of filters,
+/// so each is prepared once and cached).
+pub(crate) fn executions_query(f: &ExecutionFilter) -> (String, Vec<Value>) {
     let mut sql = String::from(rows::SELECT_EXECUTION);
-    let mut args: Vec<&dyn ToSql> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
     let mut clauses: Vec<String> = Vec::new();
     // Parameters are numbered in the order they are pushed.
     for (column, value) in [
         ("e.state_machine_arn", &f.state_machine_arn),
-        ("e.status", &f.status),
         ("e.parent_arn", &f.parent_arn),
         ("e.map_run_arn", &f.map_run_arn),
     ] {
         if let Some(v) = value {
             clauses.push(format!("{column} = ?{}", args.len() + 1));
-            args.push(v);
+            args.push(Value::Text(v.clone()));
         }
+    }
+    if let Some(v) = &f.status {
+        // `+` keeps the planner off the status index: filtering the rows of the state
+        // machine's (start-ordered) index beats collecting every execution with that status
+        // and sorting them.
+        let plus = if clauses.is_empty() { "" } else { "+" };
+        clauses.push(format!("{plus}e.status = ?{}", args.len() + 1));
+        args.push(Value::Text(v.clone()));
     }
     if let Some(v) = &f.version_or_alias_arn {
         let n = args.len() + 1;
         clauses.push(format!("(e.version_arn = ?{n} OR e.alias_arn = ?{n})"));
-        args.push(v);
+        args.push(Value::Text(v.clone()));
     }
     if let Some((start, arn)) = &f.after {
         let (s, a) = (args.len() + 1, args.len() + 2);
-        // A cursor whose execution has since been purged keeps working for strictly older
-        // start dates (the subquery is NULL and the tie comparison is false).
+        // `start_date <= ?` on its own lets the index seek straight to the cursor; the OR
+        // then drops the ties already shown. A cursor whose execution has since been purged
+        // still works for strictly older start dates (the subquery is NULL).
         clauses.push(format!(
-            "(e.start_date < ?{s} OR (e.start_date = ?{s} AND e.id < (SELECT id FROM executions WHERE arn = ?{a})))"
+            "e.start_date <= ?{s} AND (e.start_date < ?{s} OR e.id < (SELECT id FROM executions WHERE arn = ?{a}))"
         ));
-        args.push(start);
-        args.push(arn);
+        args.push(Value::Integer(*start));
+        args.push(Value::Text(arn.clone()));
     }
     if !clauses.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&clauses.join(" AND "));
     }
-    let lim = limit(f.limit);
     sql.push_str(&format!(
         " ORDER BY e.start_date DESC, e.id DESC LIMIT ?{}",
         args.len() + 1
     ));
-    args.push(&lim);
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(args.as_slice(), rows::execution)?;
-    rows.collect()
+    args.push(Value::Integer(limit(f.limit)));
+    (sql, args)
 }
+
+pub(crate) const HISTORY_FORWARD: &str = "SELECT id, json FROM events
+    WHERE execution_id = (SELECT id FROM executions WHERE arn = ?1) AND id >= ?2
+    ORDER BY id LIMIT ?3";
+
+pub(crate) const HISTORY_REVERSE: &str = "SELECT id, json FROM events
+    WHERE execution_id = (SELECT id FROM executions WHERE arn = ?1) AND id <= ?2
+    ORDER BY id DESC LIMIT ?3";
+
+pub(crate) const RUNNING: &str = "SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY id";
+
+pub(crate) const TIMERS: &str = "SELECT e.arn, t.timer_id, t.due
+    FROM timers t JOIN executions e ON e.id = t.execution_id ORDER BY t.due";
 
 pub(crate) fn history(
     conn: &Connection,
@@ -117,13 +145,9 @@ pub(crate) fn history(
     max: usize,
 ) -> rusqlite::Result<Vec<StoredEvent>> {
     let sql = if reverse {
-        "SELECT id, json FROM events
-         WHERE execution_id = (SELECT id FROM executions WHERE arn = ?1) AND id <= ?2
-         ORDER BY id DESC LIMIT ?3"
+        HISTORY_REVERSE
     } else {
-        "SELECT id, json FROM events
-         WHERE execution_id = (SELECT id FROM executions WHERE arn = ?1) AND id >= ?2
-         ORDER BY id LIMIT ?3"
+        HISTORY_FORWARD
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(rusqlite::params![arn, bound(from_id), limit(max)], |r| {
@@ -136,17 +160,13 @@ pub(crate) fn history(
 }
 
 pub(crate) fn running(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(RUNNING)?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     rows.collect()
 }
 
 pub(crate) fn timers(conn: &Connection) -> rusqlite::Result<Vec<TimerRecord>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.arn, t.timer_id, t.due FROM timers t JOIN executions e ON e.id = t.execution_id
-         ORDER BY t.due",
-    )?;
+    let mut stmt = conn.prepare_cached(TIMERS)?;
     let rows = stmt.query_map([], |r| {
         Ok(TimerRecord {
             execution_arn: r.get(0)?,
@@ -170,4 +190,98 @@ pub(crate) fn dispatches(conn: &Connection) -> rusqlite::Result<Vec<DispatchReco
         })
     })?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod plans {
+    //! The hot reads must stay index lookups: a regression here is a full scan in production.
+    use super::*;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn, 0).unwrap();
+        conn
+    }
+
+    fn plan(conn: &Connection, sql: &str, n: usize) -> String {
+        let args = vec![Value::Integer(1); n];
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    fn assert_plan(conn: &Connection, sql: &str, n: usize, wants: &[&str]) {
+        let p = plan(conn, sql, n);
+        for want in wants {
+            assert!(p.contains(want), "{sql}\n-- plan --\n{p}\n-- wanted {want}");
+        }
+        assert!(!p.contains("TEMP B-TREE"), "{sql} sorts:\n{p}");
+        assert!(
+            !p.contains("SCAN e\n") && !p.ends_with("SCAN e"),
+            "{sql} scans:\n{p}"
+        );
+    }
+
+    fn filter(f: impl FnOnce(&mut ExecutionFilter)) -> (String, usize) {
+        let mut filter = ExecutionFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        f(&mut filter);
+        let (sql, args) = executions_query(&filter);
+        (sql, args.len())
+    }
+
+    #[test]
+    fn listing_executions_uses_the_indexes_in_order() {
+        let conn = db();
+        let cases: Vec<((String, usize), &str)> = vec![
+            (
+                filter(|f| f.state_machine_arn = Some("sm".into())),
+                "executions_by_machine (state_machine_arn=?)",
+            ),
+            (
+                filter(|f| {
+                    f.state_machine_arn = Some("sm".into());
+                    f.status = Some("RUNNING".into());
+                }),
+                "executions_by_machine (state_machine_arn=?)",
+            ),
+            (
+                filter(|f| {
+                    f.state_machine_arn = Some("sm".into());
+                    f.after = Some((5, "arn".into()));
+                }),
+                "executions_by_machine (state_machine_arn=? AND start_date<?)",
+            ),
+            (
+                filter(|f| f.parent_arn = Some("p".into())),
+                "executions_by_parent (parent_arn=?)",
+            ),
+            (
+                filter(|f| f.map_run_arn = Some("m".into())),
+                "executions_by_map_run (map_run_arn=?)",
+            ),
+        ];
+        for ((sql, n), want) in cases {
+            assert_plan(&conn, &sql, n, &[want]);
+        }
+    }
+
+    #[test]
+    fn history_running_timers_and_purge_use_their_indexes() {
+        let conn = db();
+        assert_plan(&conn, HISTORY_FORWARD, 3, &["(execution_id=? AND id>?)"]);
+        assert_plan(&conn, HISTORY_REVERSE, 3, &["(execution_id=? AND id<?)"]);
+        assert_plan(&conn, RUNNING, 0, &["executions_by_status (status=?)"]);
+        assert_plan(&conn, TIMERS, 0, &["SCAN t USING INDEX timers_by_due"]);
+        assert_plan(
+            &conn,
+            crate::writer::PURGE_SELECT,
+            2,
+            &["executions_closed (stop_date<?)"],
+        );
+    }
 }

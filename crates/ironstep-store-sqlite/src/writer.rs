@@ -33,8 +33,8 @@ pub(crate) enum Op {
     SetTags(String, Vec<(String, String)>),
     CreateActivity(Box<ActivityRecord>),
     DeleteActivity(String),
-    CreateExecution(Box<ExecutionRecord>, Mutation),
-    Commit(Mutation),
+    CreateExecution(Box<(ExecutionRecord, Mutation)>),
+    Commit(Box<Mutation>),
     /// Delete up to `limit` closed executions that stopped before `before`.
     Purge {
         before: Millis,
@@ -45,7 +45,8 @@ pub(crate) enum Op {
 impl Op {
     fn events(&self) -> u64 {
         match self {
-            Op::CreateExecution(_, m) | Op::Commit(m) => m.events.len() as u64,
+            Op::CreateExecution(b) => b.1.events.len() as u64,
+            Op::Commit(m) => m.events.len() as u64,
             _ => 0,
         }
     }
@@ -447,7 +448,8 @@ fn apply(conn: &Connection, op: &Op) -> Result<Done, StoreError> {
             }
             Ok(Done::Unit)
         }
-        Op::CreateExecution(rec, first) => {
+        Op::CreateExecution(b) => {
+            let (rec, first) = &**b;
             let id = insert_execution(conn, rec)?;
             let current = Current {
                 id,
@@ -643,13 +645,13 @@ fn insert_execution(conn: &Connection, rec: &ExecutionRecord) -> Result<i64, Sto
     Ok(id)
 }
 
+pub(crate) const PURGE_SELECT: &str = "SELECT id FROM executions
+    WHERE stop_date < ?1 AND status <> 'RUNNING' ORDER BY stop_date LIMIT ?2";
+
 /// Delete up to `limit` closed executions that stopped before `before`, with everything they own.
 fn purge(conn: &Connection, before: Millis, limit: usize) -> Result<u64, StoreError> {
     let victims: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM executions WHERE stop_date < ?1 AND status <> 'RUNNING'
-             ORDER BY stop_date LIMIT ?2",
-        )
+        .prepare_cached(PURGE_SELECT)
         .and_then(|mut s| {
             s.query_map(params![before, to_i64(limit as u64)?], |r| r.get(0))?
                 .collect()
