@@ -171,6 +171,17 @@ async fn run(store: Arc<SqliteStore>, mode: &str, writers: usize, secs: u64, tag
     }
 }
 
+/// Purge every closed execution: how long one purge chunk holds the writer.
+async fn purge_all(store: &SqliteStore) -> (u64, Duration, u64) {
+    let before = store.stats();
+    let t = Instant::now();
+    let n = store
+        .purge_closed(i64::MAX, usize::MAX)
+        .await
+        .expect("purge");
+    (n, t.elapsed(), store.stats().commits - before.commits)
+}
+
 fn main() {
     let secs: u64 = env("BENCH_SECS", 3);
     let writers: Vec<usize> = std::env::var("BENCH_WRITERS")
@@ -225,6 +236,7 @@ fn main() {
         "p99 ms",
         "cpu us/step"
     );
+    let mut purges = Vec::new();
     for (k, mode) in modes.iter().enumerate() {
         for (i, &n) in writers.iter().enumerate() {
             let dir = base.join(format!("run-{mode}-{n}-{k}-{i}"));
@@ -257,9 +269,19 @@ fn main() {
                 pct(0.99),
                 r.cpu.as_secs_f64() * 1e6 / r.steps.max(1) as f64
             );
+            if *mode == "start" {
+                purges.push(rt.block_on(purge_all(&store)));
+            }
             rt.block_on(store.close()).expect("close");
             drop(store);
             let _ = std::fs::remove_dir_all(&dir);
         }
+    }
+    for (n, elapsed, chunks) in purges {
+        println!(
+            "purge: {n} closed executions (23 events each) in {:.0} ms, {chunks} writer transactions, {:.2} ms per transaction",
+            elapsed.as_secs_f64() * 1e3,
+            elapsed.as_secs_f64() * 1e3 / chunks.max(1) as f64
+        );
     }
 }

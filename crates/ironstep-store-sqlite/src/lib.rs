@@ -53,8 +53,9 @@ pub const DB_FILE: &str = "ironstep.db";
 pub const LOCK_FILE: &str = "ironstep.lock";
 
 /// Purge deletes at most this many executions per writer transaction, so that a large purge is
-/// split into many short transactions with other writers' batches in between. 64 executions
-/// of ~25 events took ~2 ms in release on the development machine (2026-11).
+/// split into short transactions with other writers' batches in between. Measured
+/// (benches/throughput.rs, release, 2026-11): a chunk of 64 executions of 23 events holds the
+/// writer ~5 ms including its fsync, about one ordinary batch.
 const PURGE_CHUNK: usize = 64;
 
 /// The background checkpointer runs at most this often (see [`Checkpoints::Background`]).
@@ -102,10 +103,14 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             readers: 4,
-            // 256 steps of ~23 events is ~6k events and ~1.5 MB of WAL per commit: past that a
-            // bigger batch no longer saves fsyncs worth having, and every caller in the batch
-            // waits for the whole transaction (measured in benches/throughput.rs).
+            // Measured with 256 writers of 23-event steps (benches/throughput.rs, 2026-11):
+            // 32 -> ~5.7k steps/s, 64 -> ~8k, 256 -> ~8.3k at ~6k events (~1.5 MB of WAL) per
+            // commit. Past that a bigger batch saves no fsync worth having, and every caller in
+            // it waits for the whole transaction.
             max_batch: 256,
+            // Measured: 0.3 ms and 1 ms waits cost 30-55% with 4 writers and gained nothing
+            // reliable with 16: callers wait for their ack before sending the next step, so
+            // the queue fills during the fsync anyway.
             batch_wait: Duration::ZERO,
             busy_timeout: Duration::from_secs(5),
             verify_on_open: false,

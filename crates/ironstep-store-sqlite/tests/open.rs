@@ -269,3 +269,13 @@ fn restore_writable(path: &std::path::Path) {
     p.set_readonly(false);
     std::fs::set_permissions(path, p).unwrap();
 }
+
+#[tokio::test]
+async fn a_data_directory_that_is_a_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("not-a-dir");
+    std::fs::write(&path, b"x").unwrap();
+    let err = open(&path).unwrap_err();
+    assert!(matches!(err, OpenError::Directory { .. }), "{err:?}");
+    assert!(err.to_string().contains("as the data directory"), "{err}");
+}
