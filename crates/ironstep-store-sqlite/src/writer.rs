@@ -187,10 +187,12 @@ impl Writer {
 
     /// Apply and commit `batch`, then answer every request in it.
     fn apply_batch(&mut self, batch: &mut Vec<Request>) {
-        let size = batch.len() as u64;
         loop {
             match self.try_batch(batch) {
                 Ok(results) => {
+                    // Requests that made SQLite drop a whole transaction were answered and
+                    // removed already; `batch` holds what this commit carried.
+                    let size = batch.len() as u64;
                     let c = &self.counters;
                     c.commits.fetch_add(1, Ordering::Relaxed);
                     c.requests.fetch_add(size, Ordering::Relaxed);
