@@ -164,7 +164,7 @@ impl Store for MemoryStore {
             .filter(|v| v.state_machine_arn == sm)
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.version.cmp(&a.version));
+        v.sort_by_key(|v| std::cmp::Reverse(v.version));
         Ok(v)
     }
 

@@ -27,6 +27,8 @@ pub enum Command {
 /// Where state is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StoreKind {
+    /// An embedded SQLite database under `--data-dir` (durable; the default).
+    Sqlite,
     /// In memory: fast, nothing survives a restart.
     Memory,
 }
@@ -52,7 +54,7 @@ pub struct ServeArgs {
     #[arg(long, env = "IRONSTEP_LISTEN", default_value = "127.0.0.1:8083")]
     pub listen: SocketAddr,
     /// Where executions are kept.
-    #[arg(long, value_enum, default_value = "memory")]
+    #[arg(long, value_enum, env = "IRONSTEP_STORE", default_value = "sqlite")]
     pub store: StoreKind,
     /// Directory for durable data.
     #[arg(long, env = "IRONSTEP_DATA_DIR", default_value = "ironstep-data")]

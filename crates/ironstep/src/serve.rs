@@ -52,6 +52,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.retention_ms = (args.retention_days * 86_400_000.0) as i64;
     let store: Arc<dyn Store> = match args.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Sqlite => {
+            let store = ironstep_store_sqlite::SqliteStore::open(
+                &args.data_dir,
+                ironstep_store_sqlite::SqliteOptions::default(),
+            )
+            .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
+            tracing::info!("data directory: {}", args.data_dir.display());
+            Arc::new(store)
+        }
     };
     let engine = Engine::start(config, store, Arc::new(SystemClock))
         .await
