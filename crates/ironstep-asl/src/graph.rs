@@ -19,6 +19,9 @@ fn check_list(list: &serde_json::Map<String, Value>, loc: &str, out: &mut Vec<Di
     let Some(states) = list.get("States").and_then(Value::as_object) else {
         return;
     };
+    if states.is_empty() || !list.contains_key("StartAt") {
+        return; // reported by the parser
+    }
     // Nested lists first-class: Parallel branches and Map processors.
     for (name, state) in states {
         let state_loc = format!("{loc}/States/{}", pointer_escape(name));

@@ -1,0 +1,170 @@
+//! Shared helpers for the binary's integration tests: start a real `ironstep serve` on a free
+//! port, and drive it with real clients (boto3 through Python, the aws CLI).
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `ironstep serve`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The ironstep binary built for these tests.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ironstep")
+}
+
+/// Start `ironstep serve` with extra arguments on a fresh data directory.
+pub fn serve(extra: &[&str]) -> Server {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let mut s = serve_in(&dir, extra);
+    s._tmp = Some(tmp);
+    s
+}
+
+/// Start `ironstep serve` on a given data directory (reused across restarts).
+pub fn serve_in(data_dir: &Path, extra: &[&str]) -> Server {
+    let port = free_port();
+    let log = data_dir.with_extension(format!("log-{port}"));
+    let log_file = std::fs::File::create(&log).expect("log file");
+    let child = Command::new(bin())
+        .arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .expect("start ironstep serve");
+    let server = Server {
+        child,
+        port,
+        data_dir: data_dir.to_path_buf(),
+        _tmp: None,
+        log,
+    };
+    wait_healthy(&server);
+    server
+}
+
+fn wait_healthy(s: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", s.port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "ironstep serve did not start; log:\n{}",
+        std::fs::read_to_string(&s.log).unwrap_or_default()
+    );
+}
+
+/// The Python that has boto3: `IRONSTEP_TEST_PYTHON`, the repository's `.venv`, or `python3`.
+pub fn python() -> String {
+    if let Ok(p) = std::env::var("IRONSTEP_TEST_PYTHON") {
+        return p;
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    if venv.exists() {
+        return venv.display().to_string();
+    }
+    "python3".into()
+}
+
+/// Run a Python script (boto3 available, `ENDPOINT` set to the server) and return stdout.
+/// Panics with the script's stderr if it fails.
+pub fn py(server: &Server, script: &str) -> String {
+    let out = py_output(server, script);
+    if !out.status.success() {
+        panic!(
+            "python failed:\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&server.log).unwrap_or_default()
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+pub fn py_output(server: &Server, script: &str) -> Output {
+    let prelude = r#"
+import boto3, botocore, json, os, time, io, zipfile, sys
+from botocore.config import Config
+ENDPOINT = os.environ["ENDPOINT"]
+KW = dict(endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+sfn = boto3.client("stepfunctions", config=Config(inject_host_prefix=False, retries={"max_attempts": 0}), **KW)
+lam = boto3.client("lambda", config=Config(retries={"max_attempts": 0}), **KW)
+ROLE = "arn:aws:iam::123456789012:role/test"
+def wait(arn, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.05)
+    raise AssertionError("still running: " + arn)
+def history(arn):
+    out, token = [], None
+    while True:
+        kw = {"executionArn": arn, "maxResults": 1000}
+        if token: kw["nextToken"] = token
+        r = sfn.get_execution_history(**kw)
+        out += r["events"]
+        token = r.get("nextToken")
+        if not token: return out
+def err(fn, **kw):
+    try:
+        fn(**kw)
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"].get("Message", "")
+    raise AssertionError("expected an error")
+"#;
+    let mut child = Command::new(python())
+        .arg("-")
+        .env("ENDPOINT", server.endpoint())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{prelude}\n{script}").as_bytes())
+        .expect("write script");
+    child.wait_with_output().expect("python output")
+}
