@@ -107,7 +107,12 @@ pub fn python() -> String {
 /// Run a Python script (boto3 available, `ENDPOINT` set to the server) and return stdout.
 /// Panics with the script's stderr if it fails.
 pub fn py(server: &Server, script: &str) -> String {
-    let out = py_output(server, script);
+    py_env(server, &[], script)
+}
+
+/// [`py`] with extra environment variables for the script.
+pub fn py_env(server: &Server, env: &[(&str, String)], script: &str) -> String {
+    let out = py_output_env(server, env, script);
     if !out.status.success() {
         panic!(
             "python failed:\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
@@ -120,6 +125,10 @@ pub fn py(server: &Server, script: &str) -> String {
 }
 
 pub fn py_output(server: &Server, script: &str) -> Output {
+    py_output_env(server, &[], script)
+}
+
+fn py_output_env(server: &Server, env: &[(&str, String)], script: &str) -> Output {
     let prelude = r#"
 import boto3, botocore, json, os, time, io, zipfile, sys
 from botocore.config import Config
@@ -155,6 +164,7 @@ def err(fn, **kw):
     let mut child = Command::new(python())
         .arg("-")
         .env("ENDPOINT", server.endpoint())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
