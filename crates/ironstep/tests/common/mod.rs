@@ -30,6 +30,40 @@ impl Drop for Server {
     }
 }
 
+/// Python code every test script starts with: boto3 clients and small helpers.
+pub const PRELUDE: &str = r#"
+import boto3, botocore, json, os, time, io, zipfile, sys
+from botocore.config import Config
+ENDPOINT = os.environ["ENDPOINT"]
+KW = dict(endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+sfn = boto3.client("stepfunctions", config=Config(inject_host_prefix=False, retries={"max_attempts": 0}), **KW)
+lam = boto3.client("lambda", config=Config(retries={"max_attempts": 0}), **KW)
+ROLE = "arn:aws:iam::123456789012:role/test"
+def wait(arn, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.05)
+    raise AssertionError("still running: " + arn)
+def history(arn):
+    out, token = [], None
+    while True:
+        kw = {"executionArn": arn, "maxResults": 1000}
+        if token: kw["nextToken"] = token
+        r = sfn.get_execution_history(**kw)
+        out += r["events"]
+        token = r.get("nextToken")
+        if not token: return out
+def err(fn, **kw):
+    try:
+        fn(**kw)
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"].get("Message", "")
+    raise AssertionError("expected an error")
+"#;
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -53,9 +87,17 @@ pub fn serve(extra: &[&str]) -> Server {
 
 /// Start `ironstep serve` on a given data directory (reused across restarts).
 pub fn serve_in(data_dir: &Path, extra: &[&str]) -> Server {
-    let port = free_port();
+    serve_on(data_dir, free_port(), extra)
+}
+
+/// Start `ironstep serve` on a given data directory and port (a restart after a crash).
+pub fn serve_on(data_dir: &Path, port: u16, extra: &[&str]) -> Server {
     let log = data_dir.with_extension(format!("log-{port}"));
-    let log_file = std::fs::File::create(&log).expect("log file");
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .expect("log file");
     let child = Command::new(bin())
         .arg("serve")
         .arg("--listen")
@@ -129,38 +171,6 @@ pub fn py_output(server: &Server, script: &str) -> Output {
 }
 
 fn py_output_env(server: &Server, env: &[(&str, String)], script: &str) -> Output {
-    let prelude = r#"
-import boto3, botocore, json, os, time, io, zipfile, sys
-from botocore.config import Config
-ENDPOINT = os.environ["ENDPOINT"]
-KW = dict(endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-sfn = boto3.client("stepfunctions", config=Config(inject_host_prefix=False, retries={"max_attempts": 0}), **KW)
-lam = boto3.client("lambda", config=Config(retries={"max_attempts": 0}), **KW)
-ROLE = "arn:aws:iam::123456789012:role/test"
-def wait(arn, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.05)
-    raise AssertionError("still running: " + arn)
-def history(arn):
-    out, token = [], None
-    while True:
-        kw = {"executionArn": arn, "maxResults": 1000}
-        if token: kw["nextToken"] = token
-        r = sfn.get_execution_history(**kw)
-        out += r["events"]
-        token = r.get("nextToken")
-        if not token: return out
-def err(fn, **kw):
-    try:
-        fn(**kw)
-    except botocore.exceptions.ClientError as e:
-        return e.response["Error"]["Code"], e.response["Error"].get("Message", "")
-    raise AssertionError("expected an error")
-"#;
     let mut child = Command::new(python())
         .arg("-")
         .env("ENDPOINT", server.endpoint())
@@ -174,7 +184,7 @@ def err(fn, **kw):
         .stdin
         .take()
         .expect("stdin")
-        .write_all(format!("{prelude}\n{script}").as_bytes())
+        .write_all(format!("{PRELUDE}\n{script}").as_bytes())
         .expect("write script");
     child.wait_with_output().expect("python output")
 }
