@@ -24,7 +24,6 @@ impl ApiError {
     /// An error with AWS's status for the code.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         let status = match code {
-            "ConflictException" => 409,
             "ServiceQuotaExceededException" => 402,
             "ServiceFailure" | "InternalFailure" => 500,
             "RequestEntityTooLarge" => 413,

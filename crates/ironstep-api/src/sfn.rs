@@ -297,12 +297,155 @@ pub async fn dispatch(engine: &Engine, action: &str, body: &Map<String, Value>) 
             Ok(Value::Object(out))
         }
         "ListExecutions" => list_executions(engine, &mut f).await,
+        "TestState" => test_state(engine, &mut f).await,
+        "RedriveExecution" => {
+            let arn = f.required("executionArn", 1, ARN)?;
+            f.optional("clientToken", 1, 64)?;
+            f.finish()?;
+            let d = engine.redrive_execution(&arn).await?;
+            Ok(json!({"redriveDate": ts(d)}))
+        }
+        "DescribeMapRun" => {
+            let arn = f.required("mapRunArn", 1, 2000)?;
+            f.finish()?;
+            let r = engine.describe_map_run(&arn).await?;
+            Ok(map_run_shape(&r))
+        }
+        "ListMapRuns" => {
+            let arn = f.required("executionArn", 1, ARN)?;
+            let max = f.max_results(1000, 100)?;
+            let next = f.optional("nextToken", 1, 1024)?;
+            f.finish()?;
+            let scope = format!("maprun:{arn}");
+            let start: usize = match &next {
+                Some(t) => token::read(&scope, t, engine.now())?
+                    .parse()
+                    .map_err(|_| ApiError::new("InvalidToken", "Invalid Token"))?,
+                None => 0,
+            };
+            let runs = engine.list_map_runs(&arn).await?;
+            let end = (start + max).min(runs.len());
+            let items: Vec<Value> = runs
+                .get(start.min(runs.len())..end)
+                .unwrap_or(&[])
+                .iter()
+                .map(|r| {
+                    let mut m = Map::new();
+                    m.insert("executionArn".into(), json!(r.execution_arn));
+                    m.insert("mapRunArn".into(), json!(r.map_run_arn));
+                    m.insert(
+                        "stateMachineArn".into(),
+                        json!(labelled_machine(&r.map_run_arn)),
+                    );
+                    m.insert("startDate".into(), ts(r.start_date));
+                    if let Some(s) = r.stop_date {
+                        m.insert("stopDate".into(), ts(s));
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            let mut out = json!({"mapRuns": items});
+            if end < runs.len() {
+                out["nextToken"] = json!(token::make(&scope, &end.to_string(), engine.now()));
+            }
+            Ok(out)
+        }
+        "UpdateMapRun" => {
+            let arn = f.required("mapRunArn", 1, 2000)?;
+            let mc = f.integer("maxConcurrency", 0, i64::MAX)?;
+            let pct = f.float("toleratedFailurePercentage", 0.0, 100.0)?;
+            let count = f.integer("toleratedFailureCount", 0, i64::MAX)?;
+            f.finish()?;
+            engine
+                .update_map_run(&arn, mc.map(|v| v as u64), count.map(|v| v as u64), pct)
+                .await?;
+            Ok(json!({}))
+        }
         "GetExecutionHistory" => history(engine, &mut f).await,
         other => Err(ApiError::new(
             "UnknownOperationException",
             format!("The operation '{other}' is not supported by this endpoint"),
         )),
     }
+}
+
+async fn test_state(engine: &Engine, f: &mut Fields<'_>) -> R {
+    use ironstep_runtime::testing::{Mock, TestStateRequest};
+    let definition = f.required("definition", 1, 1_048_576)?;
+    let role_arn = f.optional("roleArn", 1, ARN)?;
+    let input = f.optional("input", 0, 262_144)?;
+    let level = f.enumeration("inspectionLevel", &["INFO", "DEBUG", "TRACE"])?;
+    let reveal = f.boolean("revealSecrets")?.unwrap_or(false);
+    let variables = f.optional("variables", 0, 262_144)?;
+    let state_name = f.optional("stateName", 1, 80)?;
+    let mock = f.object("mock")?;
+    f.optional("context", 0, 262_144)?;
+    let config = f.object("stateConfiguration")?;
+    f.finish()?;
+    let mock = match mock {
+        None => None,
+        Some(m) => {
+            if reveal {
+                return Err(ApiError::validation(
+                    "TestState does not support RevealSecrets when a mock is specified.",
+                ));
+            }
+            match (m.get("result"), m.get("errorOutput")) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::validation(
+                        "A test mock should have only one of the following fields: [result, errorOutput].",
+                    ));
+                }
+                (Some(Value::String(r)), None) => match serde_json::from_str::<Value>(r) {
+                    Ok(v) => Some(Mock::Result(v)),
+                    Err(_) => return Err(ApiError::validation("Mocked result must be valid JSON")),
+                },
+                (None, Some(Value::Object(e))) => Some(Mock::Error {
+                    error: e.get("error").and_then(Value::as_str).map(str::to_string),
+                    cause: e.get("cause").and_then(Value::as_str).map(str::to_string),
+                }),
+                _ => {
+                    return Err(ApiError::validation(
+                        "A test mock should have one of the following fields: [result, errorOutput].",
+                    ));
+                }
+            }
+        }
+    };
+    let retrier_retry_count = config
+        .as_ref()
+        .and_then(|c| c.get("retrierRetryCount"))
+        .and_then(Value::as_u64);
+    let r = engine
+        .test_state(TestStateRequest {
+            definition,
+            state_name,
+            input,
+            variables,
+            role_arn,
+            inspection_level: level,
+            mock,
+            retrier_retry_count,
+        })
+        .await?;
+    let mut out = Map::new();
+    if let Some(o) = r.output {
+        out.insert("output".into(), json!(o));
+    }
+    if let Some(e) = r.error {
+        out.insert("error".into(), json!(e));
+    }
+    if let Some(c) = r.cause {
+        out.insert("cause".into(), json!(c));
+    }
+    if let Some(d) = r.inspection_data {
+        out.insert("inspectionData".into(), d);
+    }
+    if let Some(n) = r.next_state {
+        out.insert("nextState".into(), json!(n));
+    }
+    out.insert("status".into(), json!(r.status));
+    Ok(Value::Object(out))
 }
 
 fn routing(f: &mut Fields<'_>) -> Result<Option<Vec<(String, u32)>>, ApiError> {
@@ -345,6 +488,7 @@ fn start_request(f: &mut Fields<'_>) -> Result<StartRequest, ApiError> {
         input,
         trace_header: trace,
         idempotent_internal: false,
+        ..Default::default()
     })
 }
 
@@ -556,6 +700,53 @@ fn validate(engine: &Engine, f: &mut Fields<'_>) -> R {
     }))
 }
 
+/// `arn:...:mapRun:<machine>/<label>:<id>` → `arn:...:stateMachine:<machine>/<label>`.
+fn labelled_machine(map_run_arn: &str) -> String {
+    let head = map_run_arn
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(map_run_arn);
+    head.replacen(":mapRun:", ":stateMachine:", 1)
+}
+
+fn map_run_shape(r: &ironstep_runtime::maprun::MapRunInfo) -> Value {
+    let p = &r.progress;
+    let pending = p.total.saturating_sub(p.running + p.succeeded + p.failed);
+    let aborted = if r.status == "ABORTED" {
+        pending + p.running
+    } else {
+        0
+    };
+    let counts = json!({
+        "pending": if r.status == "ABORTED" { 0 } else { pending },
+        "running": if r.status == "ABORTED" { 0 } else { p.running },
+        "succeeded": p.succeeded, "failed": p.failed, "timedOut": 0, "aborted": aborted,
+        "total": p.total, "resultsWritten": if r.status == "SUCCEEDED" { p.total } else { p.succeeded },
+        "failuresNotRedrivable": 0, "pendingRedrive": 0,
+    });
+    let mut m = Map::new();
+    m.insert("mapRunArn".into(), json!(r.map_run_arn));
+    m.insert("executionArn".into(), json!(r.execution_arn));
+    m.insert("status".into(), json!(r.status));
+    m.insert("startDate".into(), ts(r.start_date));
+    if let Some(s) = r.stop_date {
+        m.insert("stopDate".into(), ts(s));
+    }
+    m.insert("maxConcurrency".into(), json!(p.max_concurrency));
+    m.insert(
+        "toleratedFailurePercentage".into(),
+        json!(p.tolerated_failure_percentage.unwrap_or(0.0)),
+    );
+    m.insert(
+        "toleratedFailureCount".into(),
+        json!(p.tolerated_failure_count.unwrap_or(0)),
+    );
+    m.insert("itemCounts".into(), counts.clone());
+    m.insert("executionCounts".into(), counts);
+    m.insert("redriveCount".into(), json!(0));
+    Value::Object(m)
+}
+
 /// DescribeExecution's shape.
 pub fn describe_shape(r: &ExecutionRecord, include_data: bool) -> Value {
     let mut m = Map::new();
@@ -599,6 +790,9 @@ pub fn describe_shape(r: &ExecutionRecord, include_data: bool) -> Value {
         m.insert("mapRunArn".into(), json!(mr));
     }
     m.insert("redriveCount".into(), json!(r.redrive_count));
+    if let Some(d) = r.redrive_date {
+        m.insert("redriveDate".into(), ts(d));
+    }
     let (status, reason) = match r.status.as_str() {
         "RUNNING" => (
             "NOT_REDRIVABLE",

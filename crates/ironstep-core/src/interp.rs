@@ -41,6 +41,29 @@ pub enum Status {
     Closed,
 }
 
+/// The state of a running Map Run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRunProgress {
+    /// Its ARN.
+    pub map_run_arn: String,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED` or `ABORTED`.
+    pub status: String,
+    /// Items.
+    pub total: u64,
+    /// Iterations running.
+    pub running: u64,
+    /// Iterations succeeded.
+    pub succeeded: u64,
+    /// Iterations failed.
+    pub failed: u64,
+    /// Current `MaxConcurrency` (0 = unlimited).
+    pub max_concurrency: u64,
+    /// Current `ToleratedFailureCount`.
+    pub tolerated_failure_count: Option<u64>,
+    /// Current `ToleratedFailurePercentage`.
+    pub tolerated_failure_percentage: Option<f64>,
+}
+
 /// Options fixed for the life of an execution.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Options {
@@ -74,10 +97,21 @@ pub struct Execution {
     queue: VecDeque<(u32, u32)>,
     execution_timer: Option<TimerId>,
     history_limit_hit: bool,
+    /// Where a redrive re-enters the workflow (the top-level state that was running when the
+    /// execution failed, timed out or was stopped), with the top-level variables.
+    #[serde(default)]
+    redrive_point: Option<RedrivePoint>,
     /// Counts `start`/`handle` calls, to tell work finished within one call from work that
     /// waited for the outside world.
     #[serde(default)]
     calls: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RedrivePoint {
+    state: StateId,
+    input: Value,
+    vars: JsonMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -223,6 +257,18 @@ impl Execution {
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> (Execution, Step) {
+        Self::start_with_variables(def, info, options, JsonMap::new(), now, entropy)
+    }
+
+    /// [`Execution::start`] with workflow variables already assigned (TestState's `variables`).
+    pub fn start_with_variables(
+        def: &Definition,
+        info: ExecutionInfo,
+        options: Options,
+        variables: JsonMap<String, Value>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> (Execution, Step) {
         let mut exec = Execution {
             info,
             options,
@@ -237,6 +283,7 @@ impl Execution {
             queue: VecDeque::new(),
             execution_timer: None,
             history_limit_hit: false,
+            redrive_point: None,
             calls: 0,
         };
         let mut cx = Cx {
@@ -267,7 +314,7 @@ impl Execution {
             scope: ScopeId::TOP,
             parent: None,
             prev: 0,
-            vars: JsonMap::new(),
+            vars: variables,
             silent: false,
             entered_prev: 0,
             phase: Phase::Enter {
@@ -297,6 +344,7 @@ impl Execution {
             step: Step::default(),
         };
         if self.status == Status::Closed {
+            cx.step.stale = true;
             return cx.step;
         }
         self.calls += 1;
@@ -328,9 +376,98 @@ impl Execution {
                 false,
             ),
             Input::Heartbeat { task_id } => self.heartbeat(&mut cx, task_id),
+            Input::UpdateMapRun {
+                map_run_arn,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+            } => {
+                let found = self.frames.iter().enumerate().find_map(|(i, f)| match f {
+                    Some(Frame {
+                        phase: Phase::Map(m),
+                        ..
+                    }) if m.map_run_arn.as_deref() == Some(map_run_arn.as_str()) => Some(i as u32),
+                    _ => None,
+                });
+                if let Some(fid) = found
+                    && let Phase::Map(mut run) = self.take_phase(fid)
+                {
+                    if let Some(mc) = max_concurrency {
+                        run.max_concurrency = mc as usize;
+                    }
+                    if tolerated_failure_count.is_some() {
+                        run.tolerated_count = tolerated_failure_count;
+                    }
+                    if tolerated_failure_percentage.is_some() {
+                        run.tolerated_percentage = tolerated_failure_percentage;
+                    }
+                    // A higher limit starts waiting iterations now.
+                    self.map_continue(&mut cx, fid, run);
+                }
+            }
         }
         self.run(&mut cx);
         cx.step
+    }
+
+    /// Whether [`Execution::redrive`] can restart this execution.
+    pub fn redrivable(&self) -> bool {
+        self.status == Status::Closed
+            && !matches!(self.outcome, Some(Outcome::Succeeded(_)))
+            && self.redrive_point.is_some()
+    }
+
+    /// RedriveExecution: re-open a failed, timed-out or aborted execution at the top-level state
+    /// that was running when it closed, with that state's input and the top-level variables.
+    /// Records `ExecutionRedriven`. Returns `None` when the execution cannot be redriven.
+    ///
+    /// AWS re-runs only the failed branches and iterations of a Parallel or Map; ironstep re-runs
+    /// the whole state (a documented simplification).
+    pub fn redrive(
+        &mut self,
+        def: &Definition,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Option<Step> {
+        if !self.redrivable() {
+            return None;
+        }
+        let point = self.redrive_point.take()?;
+        let mut cx = Cx {
+            def,
+            now,
+            entropy,
+            step: Step::default(),
+        };
+        self.info.redrive_count += 1;
+        self.status = Status::Running;
+        self.outcome = None;
+        self.calls += 1;
+        let prev = self.last_event_id;
+        let redriven = self.emit(
+            &mut cx,
+            None,
+            EventKind::ExecutionRedriven {
+                redrive_count: self.info.redrive_count,
+            },
+            prev,
+        );
+        let fid = self.alloc(Frame {
+            scope: def.state(point.state).scope,
+            parent: None,
+            prev: redriven,
+            vars: point.vars,
+            silent: false,
+            entered_prev: 0,
+            phase: Phase::Enter {
+                state: point.state,
+                input: point.input,
+                raw: None,
+            },
+        });
+        self.enqueue(fid);
+        self.run(&mut cx);
+        Some(cx.step)
     }
 
     /// Running or closed.
@@ -364,6 +501,29 @@ impl Execution {
                     (Some(id), Some(tok)) => Some((id, tok.clone())),
                     _ => None,
                 },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The Map Runs in progress, with their item counts `(arn, total, running, succeeded,
+    /// failed, max_concurrency, tolerated_count, tolerated_percentage)`.
+    pub fn map_runs(&self) -> Vec<MapRunProgress> {
+        self.frames
+            .iter()
+            .flatten()
+            .filter_map(|f| match &f.phase {
+                Phase::Map(m) => m.map_run_arn.as_ref().map(|arn| MapRunProgress {
+                    map_run_arn: arn.clone(),
+                    status: "RUNNING".into(),
+                    total: m.items.len() as u64,
+                    running: m.running.len() as u64,
+                    succeeded: (m.done - m.failed) as u64,
+                    failed: m.failed as u64,
+                    max_concurrency: m.max_concurrency as u64,
+                    tolerated_failure_count: m.tolerated_count,
+                    tolerated_failure_percentage: m.tolerated_percentage,
+                }),
                 _ => None,
             })
             .collect()
@@ -489,6 +649,14 @@ impl Execution {
     // ---- the run loop ------------------------------------------------------------------------
 
     fn run(&mut self, cx: &mut Cx<'_, '_>) {
+        self.run_queue(cx);
+        if self.status == Status::Running {
+            let active = self.map_runs();
+            cx.step.map_runs.extend(active);
+        }
+    }
+
+    fn run_queue(&mut self, cx: &mut Cx<'_, '_>) {
         while self.status == Status::Running {
             if self.history_limit_hit {
                 self.close_history_limit(cx);
@@ -544,6 +712,21 @@ impl Execution {
     }
 
     fn close(&mut self, cx: &mut Cx<'_, '_>, outcome: Outcome) {
+        if !matches!(outcome, Outcome::Succeeded(_)) && self.redrive_point.is_none() {
+            self.redrive_point = self
+                .frames
+                .iter()
+                .flatten()
+                .find(|f| f.parent.is_none())
+                .and_then(redrive_point_of);
+        }
+        for f in self.frames.iter().flatten() {
+            if let Phase::Map(m) = &f.phase
+                && let Some(arn) = &m.map_run_arn
+            {
+                cx.step.map_runs.push(final_progress(arn, m, "ABORTED"));
+            }
+        }
         Self::cancel_timer(cx, self.execution_timer.take());
         self.status = Status::Closed;
         cx.step.outcome = Some(outcome.clone());
@@ -634,6 +817,14 @@ impl Execution {
                 let r = self.run_fail(cx, fid, sid, f, &input, entered_at);
                 match r {
                     Ok(err) => {
+                        if self.frame(fid).parent.is_none() {
+                            // A redrive re-enters the Fail state with its input.
+                            self.frame(fid).phase = Phase::Enter {
+                                state: sid,
+                                input: input.clone(),
+                                raw: None,
+                            };
+                        }
                         let prev = self.frame(fid).prev;
                         self.frame_failed(cx, fid, err, prev);
                     }
@@ -880,6 +1071,7 @@ impl Execution {
         };
         match frame.parent {
             None => {
+                self.redrive_point = redrive_point_of(&frame);
                 self.emit(
                     cx,
                     None,
@@ -1051,6 +1243,9 @@ impl Execution {
             }
             Phase::Map(m) => {
                 Self::cancel_timer(cx, m.at.retry_timer);
+                if let Some(arn) = &m.map_run_arn {
+                    cx.step.map_runs.push(final_progress(arn, &m, "ABORTED"));
+                }
                 let name = cx.def.state(m.at.state).name.clone();
                 for (c, _) in m.running {
                     let index = self
@@ -2026,7 +2221,10 @@ impl Execution {
             };
             Some((i as u32, what))
         });
-        let Some((fid, what)) = found else { return };
+        let Some((fid, what)) = found else {
+            cx.step.stale = true;
+            return;
+        };
         match what {
             TimerUse::Wait => {
                 let Phase::Wait(w) = self.take_phase(fid) else {
@@ -2536,7 +2734,10 @@ impl Execution {
             unreachable!()
         };
         let mut prev = run.completion_event;
-        if run.map_run_arn.is_some() {
+        if let Some(arn) = &run.map_run_arn {
+            cx.step
+                .map_runs
+                .push(final_progress(arn, &run, "SUCCEEDED"));
             let id = self.emit(cx, Some(fid), EventKind::MapRunSucceeded, prev);
             if id != 0 {
                 prev = id;
@@ -2632,7 +2833,8 @@ impl Execution {
             err
         };
         let mut failing = last;
-        if let Some(_arn) = &run.map_run_arn {
+        if let Some(arn) = &run.map_run_arn {
+            cx.step.map_runs.push(final_progress(arn, &run, "FAILED"));
             let id = self.emit(
                 cx,
                 Some(fid),
@@ -2779,6 +2981,37 @@ type PreparedTask = (Value, Option<u64>, Option<u64>, Option<String>);
 /// The role of an evaluated `Credentials` block (`{"RoleArn": ...}`).
 fn role_of(credentials: Option<Value>) -> Option<String> {
     credentials?.get("RoleArn")?.as_str().map(str::to_string)
+}
+
+fn final_progress(arn: &str, run: &MapRun, status: &str) -> MapRunProgress {
+    MapRunProgress {
+        map_run_arn: arn.to_string(),
+        status: status.into(),
+        total: run.items.len() as u64,
+        running: 0,
+        succeeded: (run.done - run.failed) as u64,
+        failed: run.failed as u64,
+        max_concurrency: run.max_concurrency as u64,
+        tolerated_failure_count: run.tolerated_count,
+        tolerated_failure_percentage: run.tolerated_percentage,
+    }
+}
+
+/// Where a top-level frame would resume if the execution is redriven.
+fn redrive_point_of(frame: &Frame) -> Option<RedrivePoint> {
+    let (state, input) = match &frame.phase {
+        Phase::Enter { state, input, .. } => (*state, input.clone()),
+        Phase::Task(t) => (t.at.state, t.at.raw_input.clone()),
+        Phase::Parallel(p) => (p.at.state, p.at.raw_input.clone()),
+        Phase::Map(m) => (m.at.state, m.at.raw_input.clone()),
+        Phase::Wait(w) => (w.state, w.output.clone()),
+        Phase::Exit { .. } | Phase::Busy => return None,
+    };
+    Some(RedrivePoint {
+        state,
+        input,
+        vars: frame.vars.clone(),
+    })
 }
 
 fn assign_pairs(v: Value) -> Vec<(String, Value)> {

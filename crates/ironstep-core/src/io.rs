@@ -59,6 +59,17 @@ pub enum Input {
         /// The timer.
         timer_id: TimerId,
     },
+    /// `UpdateMapRun` of a running Map Run.
+    UpdateMapRun {
+        /// The Map Run.
+        map_run_arn: String,
+        /// New `MaxConcurrency` (0 = unlimited).
+        max_concurrency: Option<u64>,
+        /// New `ToleratedFailureCount`.
+        tolerated_failure_count: Option<u64>,
+        /// New `ToleratedFailurePercentage`.
+        tolerated_failure_percentage: Option<f64>,
+    },
     /// `StopExecution`.
     Stop {
         /// `error`.
@@ -197,4 +208,9 @@ pub struct Step {
     pub outcome: Option<Outcome>,
     /// How many state transitions (state entries) this step made; for metrics.
     pub transitions: u64,
+    /// The Map Runs this step started, advanced or finished (for DescribeMapRun).
+    pub map_runs: Vec<crate::interp::MapRunProgress>,
+    /// The input changed nothing (a stale duplicate, an answer for a task no longer awaited,
+    /// anything after the execution closed): there is nothing to commit.
+    pub stale: bool,
 }

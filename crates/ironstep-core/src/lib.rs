@@ -23,7 +23,7 @@ pub mod token;
 pub use context::ExecutionInfo;
 pub use error::StateError;
 pub use event::{EventKind, HistoryEvent, Millis};
-pub use interp::{Execution, HISTORY_LIMIT, Options, PAYLOAD_LIMIT, Status};
+pub use interp::{Execution, HISTORY_LIMIT, MapRunProgress, Options, PAYLOAD_LIMIT, Status};
 pub use io::{Command, Input, Outcome, Step, TaskId, TaskRequest, TimerId, TimerKind};
 pub use ironstep_query::Entropy;
 

@@ -76,7 +76,7 @@ impl ErrorCode {
     /// The HTTP status AWS uses (400 unless documented otherwise).
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::ConflictException => 409,
+            // The model's documentation says 409, but recorded AWS answers are 400.
             ErrorCode::ServiceQuotaExceededException => 402,
             ErrorCode::ServiceFailure => 500,
             _ => 400,

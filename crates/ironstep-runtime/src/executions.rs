@@ -110,6 +110,10 @@ pub struct StartRequest {
     /// Internal starts (nested executions) reuse a closed execution of the same name
     /// instead of failing: a re-dispatched start after a crash finds the child it started.
     pub idempotent_internal: bool,
+    /// Variables assigned before the first state (TestState).
+    pub variables: Option<serde_json::Map<String, Value>>,
+    /// Run this (Express) machine, which is not stored (TestState).
+    pub inline_machine: Option<ironstep_store::StateMachineRecord>,
 }
 
 fn status_of(o: &Outcome) -> &'static str {
@@ -169,8 +173,16 @@ impl Engine {
                 "the engine is shutting down",
             ));
         }
-        let (machine, definition, role_arn, version_arn, alias_arn) =
-            self.resolve_for_start(&req.state_machine_arn).await?;
+        let (machine, definition, role_arn, version_arn, alias_arn) = match &req.inline_machine {
+            Some(m) => (
+                m.clone(),
+                m.definition.clone(),
+                m.role_arn.clone(),
+                None,
+                None,
+            ),
+            None => self.resolve_for_start(&req.state_machine_arn).await?,
+        };
         let express = machine.machine_type == "EXPRESS";
         if sync && !express {
             return Err(ServiceError::new(
@@ -231,10 +243,18 @@ impl Engine {
             version_arn: version_arn.clone(),
             alias_arn: alias_arn.clone(),
         };
+        let testing = crate::testing::is_test(self, &execution_arn);
         let options = Options {
-            record_history: !express || self.inner.config.express_history,
+            record_history: !express || self.inner.config.express_history || testing,
         };
-        let (exec, step) = Execution::start(&def, info, options, now, &mut OsEntropy);
+        let (exec, step) = Execution::start_with_variables(
+            &def,
+            info,
+            options,
+            req.variables.clone().unwrap_or_default(),
+            now,
+            &mut OsEntropy,
+        );
         let record = ExecutionRecord {
             arn: execution_arn.clone(),
             state_machine_arn: machine.arn.clone(),
@@ -255,6 +275,7 @@ impl Engine {
             map_run_arn: None,
             redrive_count: 0,
             event_count: 0,
+            redrive_date: None,
         };
         let rx = if sync {
             let (tx, rx) = oneshot::channel();
@@ -344,6 +365,18 @@ impl Engine {
         consumed: Option<TaskId>,
         first: bool,
     ) -> ServiceResult<()> {
+        self.apply_step_with(live, step, consumed, first, false)
+            .await
+    }
+
+    async fn apply_step_with(
+        &self,
+        live: &mut Live,
+        step: Step,
+        consumed: Option<TaskId>,
+        first: bool,
+        redrive: bool,
+    ) -> ServiceResult<()> {
         let now = self.now();
         let arn = live.record.arn.clone();
         let durable = !live.express;
@@ -397,11 +430,16 @@ impl Engine {
             Vec::new()
         };
         if !durable {
-            live.events.extend(step.events.iter().cloned());
+            if crate::testing::is_test(self, &arn) {
+                crate::testing::record_events(self, &arn, &step.events);
+            } else if self.inner.config.express_history {
+                live.events.extend(step.events.iter().cloned());
+            }
         }
         let mut m = Mutation {
             execution_arn: arn.clone(),
             status: "RUNNING".into(),
+            redrive: redrive.then_some(now),
             events,
             timers_put: timers_put.clone(),
             timers_delete: timers_delete.clone(),
@@ -416,7 +454,12 @@ impl Engine {
             m.output = output;
             m.error = error;
             m.cause = cause;
-            m.snapshot = None;
+            // A failed, timed-out or aborted execution keeps its snapshot for RedriveExecution.
+            m.snapshot = if durable && live.exec.redrivable() {
+                serde_json::to_vec(&live.exec).ok()
+            } else {
+                None
+            };
             m.clear_all = true;
         } else if durable {
             m.snapshot = Some(serde_json::to_vec(&live.exec).map_err(|e| {
@@ -424,6 +467,14 @@ impl Engine {
             })?);
         }
         // Keep the summary in step with what is committed.
+        if redrive {
+            live.record.stop_date = None;
+            live.record.output = None;
+            live.record.error = None;
+            live.record.cause = None;
+            live.record.redrive_count += 1;
+            live.record.redrive_date = Some(now);
+        }
         live.record.status = m.status.clone();
         live.record.event_count += step.events.len() as u64;
         if m.stop_date.is_some() {
@@ -460,6 +511,7 @@ impl Engine {
             .metrics
             .steps
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.map_runs.record(&arn, now, &step.map_runs);
         // The step is durable: act on it.
         for t in &timers_delete {
             self.inner.timers.cancel(&arn, *t);
@@ -543,7 +595,11 @@ impl Engine {
             let step = live.exec.handle(&def, now, input, &mut OsEntropy);
             let empty =
                 step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
-            if !empty || consumed.is_some() {
+            let stale = step.stale;
+            // A step without events can still change the execution (a silent Distributed Map
+            // iteration finished), so only a stale input skips the commit: losing a change would
+            // leave the execution waiting for a timer that already fired.
+            if !empty || consumed.is_some() || !stale {
                 self.apply_step(live, step, consumed, false).await?;
             }
             let closed = live.record.status != "RUNNING";
@@ -556,7 +612,7 @@ impl Engine {
                 guard.retired = true;
                 self.inner.live.remove(arn, &slot);
             }
-            return Ok(!empty);
+            return Ok(!stale);
         }
     }
 
@@ -808,6 +864,72 @@ impl Engine {
     /// Deliver a task outcome from an integration (no-op if the task is no longer awaited).
     pub(crate) async fn task_outcome(&self, arn: &str, input: Input) {
         self.deliver(arn, input).await;
+    }
+
+    /// RedriveExecution: restart a failed, timed-out or aborted Standard execution from the state
+    /// that was running when it closed (within 14 days of closing, as AWS allows).
+    pub async fn redrive_execution(&self, arn: &str) -> ServiceResult<Millis> {
+        let rec = self.describe_execution(arn).await?;
+        let not = |reason: &str| {
+            ServiceError::new(
+                ErrorCode::ExecutionNotRedrivable,
+                format!("Execution is not redrivable: '{arn}': {reason}"),
+            )
+        };
+        if rec.status == "RUNNING" || rec.status == "SUCCEEDED" {
+            return Err(not(&format!(
+                "Execution is {} and cannot be redriven",
+                rec.status
+            )));
+        }
+        let now = self.now();
+        if rec
+            .stop_date
+            .is_some_and(|s| now - s > 14 * 24 * 3600 * 1000)
+        {
+            return Err(not("the execution closed more than 14 days ago"));
+        }
+        if rec.event_count >= 24_999 {
+            return Err(not("the execution history has reached its limit"));
+        }
+        let slot = self.inner.live.slot(arn);
+        let mut guard = slot.lock().await;
+        let snapshot = self.inner.store.get_snapshot(arn).await?;
+        let Some(snapshot) = snapshot else {
+            return Err(not("nothing to redrive from"));
+        };
+        let mut exec: Execution = serde_json::from_slice(&snapshot).map_err(|e| {
+            ServiceError::new(
+                ErrorCode::ServiceFailure,
+                format!("corrupt snapshot of {arn}: {e}"),
+            )
+        })?;
+        let def = self.compile(&rec.definition, false).map_err(|_| {
+            ServiceError::new(
+                ErrorCode::ServiceFailure,
+                format!("the definition of {arn} no longer compiles"),
+            )
+        })?;
+        let Some(step) = exec.redrive(&def, now, &mut OsEntropy) else {
+            return Err(not("nothing to redrive from"));
+        };
+        let mut live = Live {
+            exec,
+            def,
+            record: rec,
+            express: false,
+            events: Vec::new(),
+        };
+        self.apply_step_with(&mut live, step, None, false, true)
+            .await?;
+        if live.record.status == "RUNNING" {
+            guard.live = Some(live);
+            guard.retired = false;
+        } else {
+            guard.retired = true;
+            self.inner.live.remove(arn, &slot);
+        }
+        Ok(now)
     }
 
     /// Number of executions currently held in memory.

@@ -133,6 +133,25 @@ async fn succeed(engine: &Engine, arn: &str, task_id: TaskId, output: Value) {
 
 async fn run(engine: Engine, arn: String, req: TaskRequest) {
     let task_id = req.task_id;
+    // A TestState run with a mock: the mock answers instead of the integration.
+    if let Some(Some(mock)) = crate::testing::mock_for(&engine, &arn) {
+        match mock {
+            crate::testing::Mock::Result(v) => succeed(&engine, &arn, task_id, v).await,
+            crate::testing::Mock::Error { error, cause } => {
+                engine
+                    .task_outcome(
+                        &arn,
+                        Input::TaskFailed {
+                            task_id,
+                            error,
+                            cause,
+                        },
+                    )
+                    .await
+            }
+        }
+        return;
+    }
     let Some(resource) = req.classified() else {
         fail(
             &engine,
@@ -351,6 +370,7 @@ async fn start_child(engine: &Engine, arn: &str, req: &TaskRequest, pattern: Pat
             input: Some(input_text(params.get("Input"))),
             trace_header: None,
             idempotent_internal: true,
+            ..Default::default()
         })
         .await;
     let started = match start {
@@ -508,6 +528,7 @@ async fn sfn_sdk(engine: &Engine, arn: &str, req: &TaskRequest, api: &str, patte
                 input: Some(input_text(p.get("Input"))),
                 trace_header: str_param(p, "TraceHeader"),
                 idempotent_internal: false,
+                ..Default::default()
             })
             .await
             .map(|s| json!({"ExecutionArn": s.execution_arn, "StartDate": crate::iso(s.start_date)})),

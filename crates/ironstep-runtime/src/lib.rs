@@ -19,6 +19,8 @@ pub mod error;
 mod executions;
 pub mod integrations;
 pub mod machines;
+pub mod maprun;
+pub mod testing;
 mod timers;
 
 use std::collections::HashMap;
@@ -105,6 +107,8 @@ pub(crate) struct Inner {
     pub(crate) waiters: executions::Waiters,
     pub(crate) lambda: Mutex<Option<Arc<dyn LambdaInvoker>>>,
     pub(crate) metrics: Metrics,
+    pub(crate) map_runs: maprun::MapRuns,
+    pub(crate) tests: testing::Tests,
     pub(crate) shutting_down: std::sync::atomic::AtomicBool,
 }
 
@@ -128,6 +132,8 @@ impl Engine {
             waiters: executions::Waiters::default(),
             lambda: Mutex::new(None),
             metrics: Metrics::default(),
+            map_runs: maprun::MapRuns::default(),
+            tests: testing::Tests::default(),
             shutting_down: std::sync::atomic::AtomicBool::new(false),
         });
         let engine = Engine { inner };

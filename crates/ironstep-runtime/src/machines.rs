@@ -510,7 +510,9 @@ impl Engine {
         description: Option<String>,
         routing: Vec<(String, u32)>,
     ) -> ServiceResult<AliasRecord> {
-        arn::check_name(name)?;
+        // Alias names are checked by the model's pattern: a ValidationException, not InvalidName.
+        arn::check_name(name)
+            .map_err(|e| ServiceError::new(ErrorCode::ValidationException, e.message))?;
         if name.chars().all(|c| c.is_ascii_digit()) {
             return Err(ServiceError::new(
                 ErrorCode::ValidationException,

@@ -59,6 +59,7 @@ fn record(arn: &str) -> ExecutionRecord {
         map_run_arn: None,
         redrive_count: 0,
         event_count: 0,
+        redrive_date: None,
     }
 }
 

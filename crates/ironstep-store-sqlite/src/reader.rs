@@ -98,7 +98,11 @@ pub(crate) fn executions_query(f: &ExecutionFilter) -> (String, Vec<Value>) {
     }
     if let Some(v) = &f.version_or_alias_arn {
         let n = args.len() + 1;
-        clauses.push(format!("(e.version_arn = ?{n} OR e.alias_arn = ?{n})"));
+        // A version ARN lists the executions started through that version directly; an
+        // execution started through an alias belongs to the alias.
+        clauses.push(format!(
+            "((e.version_arn = ?{n} AND e.alias_arn IS NULL) OR e.alias_arn = ?{n})"
+        ));
         args.push(Value::Text(v.clone()));
     }
     if let Some((start, arn)) = &f.after {

@@ -129,7 +129,7 @@ pub(crate) fn activity(r: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
 pub(crate) const SELECT_EXECUTION: &str = "SELECT e.arn, e.state_machine_arn, e.name, e.status,
     e.start_date, e.stop_date, i.input, e.output, e.error, e.cause, e.version_arn, e.alias_arn,
     i.definition, e.role_arn, e.trace_header, e.parent_arn, e.map_run_arn, e.redrive_count,
-    e.event_count
+    e.event_count, e.redrive_date
     FROM executions e JOIN execution_inputs i ON i.execution_id = e.id";
 
 pub(crate) fn execution(r: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
@@ -153,5 +153,6 @@ pub(crate) fn execution(r: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         map_run_arn: r.get(16)?,
         redrive_count: r.get(17)?,
         event_count: get_u64(r, 18)?,
+        redrive_date: r.get(19)?,
     })
 }

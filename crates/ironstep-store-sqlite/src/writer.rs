@@ -517,7 +517,16 @@ fn apply_step(conn: &Connection, cur: &Current<'_>, m: &Mutation) -> Result<(), 
         }
     }
     let event_count = to_i64(cur.event_count + m.events.len() as u64).map_err(sql)?;
-    let summary_unchanged = m.status == cur.status
+    if let Some(date) = m.redrive {
+        conn.prepare_cached(
+            "UPDATE executions SET stop_date = NULL, output = NULL, error = NULL, cause = NULL,
+                redrive_count = redrive_count + 1, redrive_date = ?2 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, date]))
+        .map_err(sql)?;
+    }
+    let summary_unchanged = m.redrive.is_none()
+        && m.status == cur.status
         && m.stop_date.is_none()
         && m.output.is_none()
         && m.error.is_none()

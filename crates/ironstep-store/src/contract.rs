@@ -43,6 +43,7 @@ fn exec(arn: &str, sm: &str, start: i64) -> ExecutionRecord {
         map_run_arn: None,
         redrive_count: 0,
         event_count: 0,
+        redrive_date: None,
     }
 }
 
@@ -174,6 +175,7 @@ async fn executions_and_steps(store: &dyn Store) {
         .unwrap();
     let rec = store.get_execution(e).await.unwrap().unwrap();
     assert_eq!(rec.status, "SUCCEEDED");
+    assert_eq!(rec.redrive_count, 0);
     assert_eq!(rec.stop_date, Some(20));
     assert_eq!(rec.output.as_deref(), Some("{}"));
     assert_eq!(rec.event_count, 5);
@@ -224,6 +226,44 @@ async fn listing_and_retention(store: &dyn Store) {
                 .unwrap();
         }
     }
+    // Redrive re-opens a closed execution and counts it; closing again records the new end.
+    let e1 = "arn:aws:states:us-east-1:123456789012:execution:list:e1";
+    store
+        .commit(Mutation {
+            execution_arn: e1.into(),
+            status: "RUNNING".into(),
+            redrive: Some(555),
+            events: vec![ev(1)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let r = store.get_execution(e1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.stop_date, r.redrive_count),
+        ("RUNNING", None, 1)
+    );
+    store
+        .commit(Mutation {
+            execution_arn: e1.into(),
+            status: "FAILED".into(),
+            stop_date: Some(1001),
+            error: Some("E".into()),
+            clear_all: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let r = store.get_execution(e1).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            r.status.as_str(),
+            r.stop_date,
+            r.error.as_deref(),
+            r.redrive_count
+        ),
+        ("FAILED", Some(1001), Some("E"), 1)
+    );
     let all = store
         .list_executions(&ExecutionFilter {
             state_machine_arn: Some(sm_arn.into()),

@@ -50,6 +50,14 @@ fn apply(inner: &mut Inner, m: Mutation) -> Result<(), StoreError> {
         .executions
         .get_mut(&m.execution_arn)
         .ok_or_else(|| StoreError::NotFound(m.execution_arn.clone()))?;
+    if let Some(date) = m.redrive {
+        rec.redrive_date = Some(date);
+        rec.stop_date = None;
+        rec.output = None;
+        rec.error = None;
+        rec.cause = None;
+        rec.redrive_count += 1;
+    }
     rec.status = m.status;
     if m.stop_date.is_some() {
         rec.stop_date = m.stop_date;
@@ -300,7 +308,9 @@ impl Store for MemoryStore {
                     .as_ref()
                     .is_some_and(|m| Some(m) != e.map_run_arn.as_ref())
                 || f.version_or_alias_arn.as_ref().is_some_and(|v| {
-                    Some(v) != e.version_arn.as_ref() && Some(v) != e.alias_arn.as_ref()
+                    // A version lists executions started through it directly, not via an alias.
+                    let by_version = Some(v) == e.version_arn.as_ref() && e.alias_arn.is_none();
+                    !by_version && Some(v) != e.alias_arn.as_ref()
                 })
             {
                 continue;

@@ -149,6 +149,9 @@ pub struct ExecutionRecord {
     pub redrive_count: u32,
     /// Number of history events so far.
     pub event_count: u64,
+    /// When it was last redriven.
+    #[serde(default)]
+    pub redrive_date: Option<Millis>,
 }
 
 /// One history event, already rendered in AWS's JSON shape.
@@ -211,6 +214,10 @@ pub struct Mutation {
     pub dispatch_delete: Vec<u64>,
     /// On close: delete every timer and dispatch row of the execution.
     pub clear_all: bool,
+    /// RedriveExecution at this time: the execution is RUNNING again; its stop date, output,
+    /// error and cause are cleared, its redrive count goes up by one and its redrive date is set
+    /// (applied before the fields above).
+    pub redrive: Option<Millis>,
 }
 
 /// Which executions to list.

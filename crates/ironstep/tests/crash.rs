@@ -106,7 +106,8 @@ fn standard_executions_survive_sigkill() {
         py_env(&s, &env(n), WORKLOAD);
         py_env(&s, &env(n), COLLECT)
     };
-    let reference: serde_json::Value = serde_json::from_str(reference.trim()).expect("reference json");
+    let reference: serde_json::Value =
+        serde_json::from_str(reference.trim()).expect("reference json");
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("data");
@@ -131,7 +132,9 @@ fn standard_executions_survive_sigkill() {
     // Kill at pseudo-random moments (deterministic seed so failures reproduce).
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for k in 0..kills() {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let pause = Duration::from_millis(300 + (seed >> 33) % 1500);
         std::thread::sleep(pause);
         server.child.kill().expect("SIGKILL"); // SIGKILL on Unix
@@ -163,6 +166,12 @@ fn standard_executions_survive_sigkill() {
         );
     }
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-    assert!(log.contains("recovered from the store"), "no recovery line in the log:\n{log}");
-    eprintln!("{n} executions, {} kills: all equal to the reference", kills());
+    assert!(
+        log.contains("recovered from the store"),
+        "no recovery line in the log:\n{log}"
+    );
+    eprintln!(
+        "{n} executions, {} kills: all equal to the reference",
+        kills()
+    );
 }

@@ -27,6 +27,7 @@ pub fn exec(arn: &str) -> ExecutionRecord {
         map_run_arn: None,
         redrive_count: 0,
         event_count: 0,
+        redrive_date: None,
     }
 }
 
