@@ -1,1 +1,4 @@
-//! ironstep-console (skeleton; see the crate table in README.md).
+//! ironstep-console: the web console.
+#![warn(missing_docs)]
+
+pub mod layout;
