@@ -25,7 +25,7 @@ function pathOf(points) {
   return d + ` L${last[0]},${last[1]}`;
 }
 
-function clipText(text, width, charW = 7.3) {
+function clipText(text, width, charW = 7.8) {
   const max = Math.max(3, Math.floor(width / charW));
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
@@ -114,12 +114,18 @@ export function renderGraph(container, graph, { onSelect } = {}) {
     const W = svg.clientWidth || container.clientWidth || 600;
     const H = svg.clientHeight || container.clientHeight || 400;
     const pad = 24;
-    k = Math.min(1.2, (W - 2 * pad) / Math.max(graph.width, 1), (H - 2 * pad) / Math.max(graph.height, 1));
-    k = Math.max(k, 0.08);
-    tx = (W - graph.width * k) / 2;
-    ty = Math.max(pad, (H - graph.height * k) / 2);
-    // Tall machines: start at the top, readable, rather than shrunk to dots.
-    if (k < 0.45) { k = 0.45; tx = (W - graph.width * k) / 2; ty = pad; }
+    const kw = (W - 2 * pad) / Math.max(graph.width, 1);
+    const kh = (H - 2 * pad) / Math.max(graph.height, 1);
+    if (kh < 0.45 && kw > kh) {
+      // A tall machine: readable from the top rather than shrunk to dots; pan to see more.
+      k = Math.min(kw, 1);
+      tx = (W - graph.width * k) / 2;
+      ty = pad;
+    } else {
+      k = Math.max(0.05, Math.min(1.2, kw, kh));
+      tx = (W - graph.width * k) / 2;
+      ty = Math.max(pad, (H - graph.height * k) / 2);
+    }
     apply();
   };
   const zoomAt = (factor, cx, cy) => {

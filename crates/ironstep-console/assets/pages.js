@@ -3,7 +3,7 @@
 import { sfn, sfnAll, consoleApi, lambda } from './api.js';
 import {
   h, badge, timeEl, jsonBlock, arnEl, kv, tabs, errorToast, toast, dialog, emptyState,
-  errorState, execHref, machineHref, nameOf, debounce, highlightJson,
+  errorState, execHref, machineHref, nameOf, debounce, highlightJson, copyButton,
 } from './ui.js';
 import { renderGraph } from './graph.js';
 import { executionsTable } from './execution.js';
@@ -166,7 +166,7 @@ async function definitionView(box, m) {
         : h('p', {}, '✓ Valid definition: no diagnostics'));
   const graphBox = h('div', { class: 'graph-box' });
   box.replaceChildren(h('div', { class: 'def-grid' },
-    h('div', { class: 'def-code' }, diagBox, h('div', { class: 'json-wrap' }, h('div', { class: 'json-bar' }, h('span', { class: 'json-label' }, 'Definition'), h('button', { type: 'button', class: 'icon-btn', title: 'Copy definition', onclick: () => navigator.clipboard.writeText(m.definition).then(() => toast('Copied to the clipboard')) }, '⧉')), code)),
+    h('div', { class: 'def-code' }, diagBox, h('div', { class: 'json-wrap' }, h('div', { class: 'json-bar' }, h('span', { class: 'json-label' }, 'Definition'), copyButton(m.definition, 'Copy definition')), code)),
     h('div', { class: 'def-graph' }, graphBox)));
   if (graph.error) graphBox.append(errorState(graph.error));
   else renderGraph(graphBox, graph);

@@ -147,11 +147,13 @@ export async function copyText(text) {
   toast('Copied to the clipboard');
 }
 
+const COPY_ICON = '<svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true"><rect x="5" y="5" width="9" height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.5"/><path d="M11 5V3.5A1.5 1.5 0 0 0 9.5 2h-6A1.5 1.5 0 0 0 2 3.5v6A1.5 1.5 0 0 0 3.5 11H5" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>';
+
 export function copyButton(getText, title = 'Copy') {
   return h('button', {
-    class: 'icon-btn copy', type: 'button', title, 'aria-label': title,
+    class: 'icon-btn copy', type: 'button', title, 'aria-label': title, html: COPY_ICON,
     onclick: (e) => { e.stopPropagation(); copyText(typeof getText === 'function' ? getText() : getText); },
-  }, '⧉');
+  });
 }
 
 /** An ARN with a copy button. */

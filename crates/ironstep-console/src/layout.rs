@@ -29,16 +29,17 @@ const NODE_SEP: f64 = 28.0;
 /// Horizontal gap next to a dummy (an edge passing through a rank).
 const DUMMY_SEP: f64 = 14.0;
 /// Average width of a character of the 13 px UI font; labels are estimated, not measured.
-const CHAR_W: f64 = 7.3;
+const CHAR_W: f64 = 7.8;
 /// Narrowest and widest state box.
 const MIN_W: f64 = 132.0;
-const MAX_W: f64 = 300.0;
+const MAX_W: f64 = 320.0;
 /// Padding inside Parallel/Map boxes, the height of their title and the gap between branches.
 const PAD: f64 = 14.0;
 const HEADER: f64 = 34.0;
 const BRANCH_GAP: f64 = 18.0;
-/// Padding inside a branch or body frame.
+/// Padding inside a branch or body frame, and above its content (room for its label).
 const FRAME_PAD: f64 = 10.0;
+const FRAME_TOP: f64 = 20.0;
 /// Sweeps of crossing reduction and of coordinate assignment (both converge quickly; more
 /// rounds changed nothing on the seed and on 100-state machines).
 const ORDER_SWEEPS: usize = 12;
@@ -380,7 +381,7 @@ fn make_state_item(name: &str, state: &Value, depth: u32) -> Item {
         + BRANCH_GAP * blocks.len().saturating_sub(1) as f64;
     let frames_h = blocks
         .iter()
-        .map(|b| b.h + 2.0 * FRAME_PAD)
+        .map(|b| b.h + FRAME_TOP + FRAME_PAD)
         .fold(0.0, f64::max);
     item.w = (frames_w + 2.0 * PAD).max(item.w);
     item.h = HEADER + frames_h + PAD;
@@ -1031,9 +1032,9 @@ impl Layered {
                     x: x + fx,
                     y: y + fy,
                     w: b.w + 2.0 * FRAME_PAD,
-                    h: b.h + 2.0 * FRAME_PAD,
+                    h: b.h + FRAME_TOP + FRAME_PAD,
                 });
-                b.shift(x + fx + FRAME_PAD, y + fy + FRAME_PAD);
+                b.shift(x + fx + FRAME_PAD, y + fy + FRAME_TOP);
                 children.push(b);
             }
         }
