@@ -142,7 +142,7 @@ export function renderGraph(container, graph, { onSelect } = {}) {
   }, { passive: false });
   let drag = null;
   svg.addEventListener('pointerdown', (e) => {
-    if (e.button !== 0 || e.target.closest('.node.k-state')) return;
+    if (e.button !== 0 || e.target.closest('.node.k-state, .frame')) return;
     drag = { x: e.clientX, y: e.clientY, tx, ty };
     svg.setPointerCapture(e.pointerId);
     svg.classList.add('dragging');
@@ -197,8 +197,9 @@ export function renderGraph(container, graph, { onSelect } = {}) {
     if (notify && onSelect) onSelect(id);
   };
   nodeLayer.addEventListener('click', (e) => {
-    const g = e.target.closest('.node.k-state');
-    if (g) select(g.dataset.id);
+    // A click on a branch or body frame selects the Parallel or Map state around it.
+    const g = e.target.closest('.node.k-state') || e.target.closest('.frame');
+    if (g) select(g.dataset.id || g.dataset.state);
   });
   nodeLayer.addEventListener('keydown', (e) => {
     const g = e.target.closest('.node.k-state');

@@ -126,20 +126,27 @@ export async function machinePage(main, arn, params) {
 }
 
 async function machineExecutions(box, arn) {
-  const state = { status: '', tokens: [undefined], page: 0 };
+  const state = { status: '', name: '', tokens: [undefined], page: 0 };
   const sel = h('select', { 'aria-label': 'Status filter' }, h('option', { value: '' }, 'All statuses'), STATUSES.map((s) => h('option', { value: s }, s.replace('_', ' ').toLowerCase())));
+  const search = h('input', { type: 'search', class: 'search', placeholder: 'Search by name', 'aria-label': 'Search executions by name', 'data-search': '' });
   const list = h('div');
   const pager = h('div', { class: 'pager' });
   const load = async () => {
     try {
-      const r = await sfn('ListExecutions', { stateMachineArn: arn, maxResults: 25, ...(state.status ? { statusFilter: state.status } : {}), ...(state.tokens[state.page] ? { nextToken: state.tokens[state.page] } : {}) });
+      const token = state.tokens[state.page];
+      // ListExecutions has no name filter: a search goes through the console's endpoint.
+      const r = state.name
+        ? await consoleApi('executions', { stateMachineArn: arn, status: state.status, name: state.name, maxResults: 25, nextToken: token })
+        : await sfn('ListExecutions', { stateMachineArn: arn, maxResults: 25, ...(state.status ? { statusFilter: state.status } : {}), ...(token ? { nextToken: token } : {}) });
       state.tokens[state.page + 1] = r.nextToken;
-      list.replaceChildren(r.executions.length ? executionsTable(r.executions, { showMachine: false }) : emptyState('No executions', state.status ? `No ${state.status.toLowerCase()} executions.` : 'Start one with the Start execution button.'));
+      list.replaceChildren(r.executions.length ? executionsTable(r.executions, { showMachine: false }) : emptyState('No executions', state.status || state.name ? 'Nothing matches these filters.' : 'Start one with the Start execution button.'));
       renderPager(pager, state, load, !!r.nextToken);
     } catch (err) { list.replaceChildren(errorState(err)); }
   };
-  sel.addEventListener('change', () => { state.status = sel.value; state.tokens = [undefined]; state.page = 0; load(); });
-  box.replaceChildren(h('div', { class: 'toolbar' }, sel), list, pager);
+  const reset = () => { state.tokens = [undefined]; state.page = 0; load(); };
+  sel.addEventListener('change', () => { state.status = sel.value; reset(); });
+  search.addEventListener('input', debounce(() => { state.name = search.value.trim(); reset(); }, 250));
+  box.replaceChildren(h('div', { class: 'toolbar' }, search, sel), list, pager);
   await load();
 }
 

@@ -3,15 +3,51 @@
 
 /// `(name, content type, bytes)`.
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("index.html", "text/html; charset=utf-8", include_bytes!("../assets/index.html")),
-    ("style.css", "text/css; charset=utf-8", include_bytes!("../assets/style.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../assets/app.js")),
-    ("api.js", "text/javascript; charset=utf-8", include_bytes!("../assets/api.js")),
-    ("ui.js", "text/javascript; charset=utf-8", include_bytes!("../assets/ui.js")),
-    ("graph.js", "text/javascript; charset=utf-8", include_bytes!("../assets/graph.js")),
-    ("pages.js", "text/javascript; charset=utf-8", include_bytes!("../assets/pages.js")),
-    ("execution.js", "text/javascript; charset=utf-8", include_bytes!("../assets/execution.js")),
-    ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../assets/index.html"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/style.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/app.js"),
+    ),
+    (
+        "api.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/api.js"),
+    ),
+    (
+        "ui.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/ui.js"),
+    ),
+    (
+        "graph.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graph.js"),
+    ),
+    (
+        "pages.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/pages.js"),
+    ),
+    (
+        "execution.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/execution.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../assets/favicon.svg"),
+    ),
 ];
 
 /// A file's bytes and content type.

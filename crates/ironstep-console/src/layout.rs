@@ -32,7 +32,7 @@ const DUMMY_SEP: f64 = 14.0;
 const CHAR_W: f64 = 7.8;
 /// Narrowest and widest state box.
 const MIN_W: f64 = 132.0;
-const MAX_W: f64 = 320.0;
+const MAX_W: f64 = 380.0;
 /// Padding inside Parallel/Map boxes, the height of their title and the gap between branches.
 const PAD: f64 = 14.0;
 const HEADER: f64 = 34.0;
@@ -172,7 +172,8 @@ pub struct Edge {
 
 /// Lay out a definition given as JSON text.
 pub fn layout_text(definition: &str) -> Result<Graph, LayoutError> {
-    let v: Value = serde_json::from_str(definition).map_err(|e| LayoutError::Json(e.to_string()))?;
+    let v: Value =
+        serde_json::from_str(definition).map_err(|e| LayoutError::Json(e.to_string()))?;
     layout(&v)
 }
 
@@ -457,7 +458,10 @@ fn layout_scope(
         add(s, first, EdgeKind::Next, None);
     }
     for (i, (_, st)) in states.iter().enumerate() {
-        let target = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|n| index.get(n).copied());
+        let target = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .and_then(|n| index.get(n).copied())
+        };
         let ty = st.get("Type").and_then(Value::as_str).unwrap_or("");
         if let Some(t) = target(st.get("Next")) {
             add(i, t, EdgeKind::Next, None);
@@ -489,9 +493,8 @@ fn layout_scope(
                 }
             }
         }
-        let terminal = st.get("End").and_then(Value::as_bool) == Some(true)
-            || ty == "Succeed"
-            || ty == "Fail";
+        let terminal =
+            st.get("End").and_then(Value::as_bool) == Some(true) || ty == "Succeed" || ty == "Fail";
         if let (true, Some(e)) = (terminal, end) {
             add(i, e, EdgeKind::Next, None);
         }
@@ -574,7 +577,11 @@ impl Layered {
             if e.from == e.to {
                 continue;
             }
-            let (a, b) = if back[k] { (e.to, e.from) } else { (e.from, e.to) };
+            let (a, b) = if back[k] {
+                (e.to, e.from)
+            } else {
+                (e.from, e.to)
+            };
             dag_out[a].push(b);
             indeg[b] += 1;
         }
@@ -930,18 +937,8 @@ impl Layered {
         };
         for (k, (raw, back, chain)) in self.edges.iter().enumerate() {
             let (s, t) = (raw.from, raw.to);
-            let (sx, sy, sw, sh) = (
-                self.x[s],
-                self.y[s],
-                self.items[s].w,
-                self.items[s].h,
-            );
-            let (tx, ty, tw, th) = (
-                self.x[t],
-                self.y[t],
-                self.items[t].w,
-                self.items[t].h,
-            );
+            let (sx, sy, sw, sh) = (self.x[s], self.y[s], self.items[s].w, self.items[s].h);
+            let (tx, ty, tw, th) = (self.x[t], self.y[t], self.items[t].w, self.items[t].h);
             let mut points: Vec<[f64; 2]> = Vec::new();
             if s == t {
                 let right = sx + sw / 2.0;
@@ -1087,11 +1084,20 @@ mod tests {
                     p
                 );
             }
-            assert!(a.x >= -0.01 && a.y >= -0.01, "{} at negative coordinates", a.id);
+            assert!(
+                a.x >= -0.01 && a.y >= -0.01,
+                "{} at negative coordinates",
+                a.id
+            );
             assert!(a.x + a.w <= g.width + 0.01 && a.y + a.h <= g.height + 0.01);
         }
         for e in &g.edges {
-            assert!(e.points.len() >= 2, "edge {}->{} has no route", e.from, e.to);
+            assert!(
+                e.points.len() >= 2,
+                "edge {}->{} has no route",
+                e.from,
+                e.to
+            );
             for p in &e.points {
                 assert!(p[0].is_finite() && p[1].is_finite());
             }
@@ -1173,7 +1179,10 @@ mod tests {
         let pos = |id: &str| g.nodes.iter().position(|n| n.id == id).unwrap();
         assert!(pos("P") < pos("A1"));
         // No markers inside branches.
-        assert_eq!(g.nodes.iter().filter(|n| n.kind == NodeKind::Start).count(), 1);
+        assert_eq!(
+            g.nodes.iter().filter(|n| n.kind == NodeKind::Start).count(),
+            1
+        );
     }
 
     #[test]
@@ -1205,7 +1214,10 @@ mod tests {
         check_geometry(&g);
         let c = g.edges.iter().find(|e| e.to == "Oops").unwrap();
         assert_eq!(c.kind, EdgeKind::Catch);
-        assert_eq!(c.label.as_deref(), Some("States.Timeout, States.TaskFailed"));
+        assert_eq!(
+            c.label.as_deref(),
+            Some("States.Timeout, States.TaskFailed")
+        );
         assert_eq!(node(&g, "T").resource.as_deref(), Some("activity: work"));
         // Both terminal states lead to End.
         assert_eq!(g.edges.iter().filter(|e| e.to == "__end").count(), 2);

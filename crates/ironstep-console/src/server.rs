@@ -259,7 +259,9 @@ async fn all_events(engine: &Engine, arn: &str, after: u64) -> Result<Vec<Value>
     let mut events = Vec::new();
     let mut from = Some(after + 1);
     while let Some(f) = from {
-        let page = engine.history(arn, Some(f), false, HISTORY_PAGE, true).await?;
+        let page = engine
+            .history(arn, Some(f), false, HISTORY_PAGE, true)
+            .await?;
         events.extend(page.events);
         from = page.next;
         if events.len() >= HISTORY_CAP {

@@ -243,7 +243,8 @@ impl Steps {
 fn branch_index(definition: &Value) -> HashMap<String, usize> {
     fn walk(states: &Map<String, Value>, out: &mut HashMap<String, usize>) {
         for st in states.values() {
-            let scopes: Vec<(Option<usize>, &Value)> = match st.get("Type").and_then(Value::as_str) {
+            let scopes: Vec<(Option<usize>, &Value)> = match st.get("Type").and_then(Value::as_str)
+            {
                 Some("Parallel") => st
                     .get("Branches")
                     .and_then(Value::as_array)
@@ -263,6 +264,32 @@ fn branch_index(definition: &Value) -> HashMap<String, usize> {
                             out.insert(name.clone(), i);
                         }
                     }
+                    walk(inner, out);
+                }
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    if let Some(states) = definition.get("States").and_then(Value::as_object) {
+        walk(states, &mut out);
+    }
+    out
+}
+
+/// Every state of a definition by name (nested ones included).
+fn state_defs(definition: &Value) -> HashMap<&str, &Value> {
+    fn walk<'a>(states: &'a Map<String, Value>, out: &mut HashMap<&'a str, &'a Value>) {
+        for (name, st) in states {
+            out.insert(name.as_str(), st);
+            let scopes = st
+                .get("Branches")
+                .and_then(Value::as_array)
+                .map(|b| b.iter().collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(st.get("ItemProcessor").or_else(|| st.get("Iterator")));
+            for scope in scopes {
+                if let Some(inner) = scope.get("States").and_then(Value::as_object) {
                     walk(inner, out);
                 }
             }
@@ -296,7 +323,11 @@ fn started_execution(output: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn find_up(visits: &[Visit], mut at: Option<usize>, pred: impl Fn(&Visit) -> bool) -> Option<usize> {
+fn find_up(
+    visits: &[Visit],
+    mut at: Option<usize>,
+    pred: impl Fn(&Visit) -> bool,
+) -> Option<usize> {
     // Bounded by the nesting depth; the guard stops a malformed (cyclic) parent chain.
     for _ in 0..=visits.len() {
         let v = at?;
@@ -330,7 +361,10 @@ pub fn derive(events: &[Value], definition: Option<&Value>, execution_status: &s
             continue;
         };
         last_event_id = last_event_id.max(id);
-        let prev = e.get("previousEventId").and_then(Value::as_u64).unwrap_or(0);
+        let prev = e
+            .get("previousEventId")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         let ty = e.get("type").and_then(Value::as_str).unwrap_or("");
         let ts = e.get("timestamp").and_then(Value::as_f64).unwrap_or(0.0);
         let d = details(e);
@@ -400,12 +434,14 @@ pub fn derive(events: &[Value], definition: Option<&Value>, execution_status: &s
             Some(v)
         } else if ty.ends_with("StateExited") {
             let name = name.unwrap_or_default();
-            let v = find_up(&visits, from_prev, |v| v.name == name && v.exited_event.is_none())
-                .or_else(|| {
-                    visits
-                        .iter()
-                        .rposition(|v| v.name == name && v.exited_event.is_none())
-                });
+            let v = find_up(&visits, from_prev, |v| {
+                v.name == name && v.exited_event.is_none()
+            })
+            .or_else(|| {
+                visits
+                    .iter()
+                    .rposition(|v| v.name == name && v.exited_event.is_none())
+            });
             if let Some(v) = v {
                 let visit = &mut visits[v];
                 visit.exited_event = Some(id);
@@ -415,8 +451,13 @@ pub fn derive(events: &[Value], definition: Option<&Value>, execution_status: &s
             v
         } else if ty.starts_with("MapIteration") {
             let name = name.unwrap_or_default();
-            let index = d.and_then(|d| d.get("index")).and_then(Value::as_u64).unwrap_or(0);
-            let v = find_up(&visits, from_prev, |v| v.name == name && v.state_type == "Map");
+            let index = d
+                .and_then(|d| d.get("index"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let v = find_up(&visits, from_prev, |v| {
+                v.name == name && v.state_type == "Map"
+            });
             if let Some(v) = v {
                 let status = match ty {
                     "MapIterationStarted" => StepStatus::InProgress,
@@ -506,9 +547,12 @@ pub fn derive(events: &[Value], definition: Option<&Value>, execution_status: &s
             }
         } else if v.aborted {
             StepStatus::Cancelled
+        } else if v.state_type == "Fail" {
+            // A Fail state ends its branch at once, even while the execution runs on.
+            StepStatus::Failed
         } else if running {
             StepStatus::InProgress
-        } else if v.failed || v.state_type == "Fail" {
+        } else if v.failed {
             StepStatus::Failed
         } else {
             StepStatus::Cancelled
@@ -529,6 +573,40 @@ pub fn derive(events: &[Value], definition: Option<&Value>, execution_status: &s
             if a.status == StepStatus::InProgress && !running {
                 a.status = StepStatus::Cancelled;
             }
+        }
+    }
+    // A Fail state records its error in no event when it is caught further up (inside a Map
+    // or Parallel): take its static Error and Cause from the definition.
+    if let Some(def) = definition {
+        let defs = state_defs(def);
+        for v in &mut visits {
+            if v.state_type == "Fail" && v.error.is_none() {
+                let st = defs.get(v.name.as_str());
+                v.error = st
+                    .and_then(|s| s.get("Error"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                v.cause = st
+                    .and_then(|s| s.get("Cause"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+        }
+    }
+    // A failed Map or Parallel shows the error of what failed inside it.
+    for i in 0..visits.len() {
+        if !visits[i].failed || visits[i].error.is_some() {
+            continue;
+        }
+        let inner = visits.iter().find(|c| {
+            c.status == StepStatus::Failed
+                && c.error.is_some()
+                && c.path.iter().any(|p| p.visit == i)
+        });
+        if let Some(c) = inner {
+            let (error, cause) = (c.error.clone(), c.cause.clone());
+            visits[i].error = error;
+            visits[i].cause = cause;
         }
     }
     // Branch statuses from the visits inside them.
@@ -619,7 +697,9 @@ fn task_event(v: &mut Visit, ty: &str, ts: f64, d: Option<&Map<String, Value>>, 
         return;
     }
     let starts_child = v.resource_type.as_deref() == Some("states")
-        && v.resource.as_deref().is_some_and(|r| r.starts_with("startExecution"))
+        && v.resource
+            .as_deref()
+            .is_some_and(|r| r.starts_with("startExecution"))
         || v.resource_type.as_deref() == Some("aws-sdk:sfn")
             && v.resource.as_deref() == Some("startExecution");
     if ty.ends_with("Submitted") || ty.ends_with("Succeeded") {

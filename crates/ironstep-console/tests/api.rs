@@ -68,7 +68,13 @@ fn dechunk(body: &str) -> String {
 }
 
 /// A plain HTTP/1.1 exchange (`Connection: close`), enough for these tests.
-async fn request(s: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+async fn request(
+    s: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut tcp = TcpStream::connect(s.addr).await.unwrap();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
@@ -187,7 +193,11 @@ async fn console_is_served_next_to_the_aws_api() {
     let index = get(&s, "/").await;
     assert_eq!(index.status, 200);
     assert!(index.headers.contains("content-type: text/html"));
-    assert!(index.body.contains(r#"<script type="module" src="/console/app.js">"#));
+    assert!(
+        index
+            .body
+            .contains(r#"<script type="module" src="/console/app.js">"#)
+    );
     // Every file the page refers to is embedded.
     for part in index.body.split("/console/").skip(1) {
         let file = part.split('"').next().unwrap();
@@ -222,31 +232,52 @@ async fn executions_across_machines_filtered_searched_and_paginated() {
     run(&s, &b, "B-Two", json!({})).await;
 
     let all = get(&s, "/ironstep/api/executions").await.json();
-    assert_eq!(names(&all), ["B-Two", "a-two", "b-one", "a-one"], "newest first");
+    assert_eq!(
+        names(&all),
+        ["B-Two", "a-two", "b-one", "a-one"],
+        "newest first"
+    );
     assert_eq!(all["executions"][0]["stateMachineName"], "beta");
     assert_eq!(all["executions"][0]["status"], "FAILED");
     assert!(all.get("nextToken").is_none());
 
-    let failed = get(&s, "/ironstep/api/executions?status=FAILED").await.json();
+    let failed = get(&s, "/ironstep/api/executions?status=FAILED")
+        .await
+        .json();
     assert_eq!(names(&failed), ["B-Two", "b-one"]);
     let two = get(&s, "/ironstep/api/executions?name=TWO").await.json();
-    assert_eq!(names(&two), ["B-Two", "a-two"], "case-insensitive substring");
-    let of_a = get(&s, &format!("/ironstep/api/executions?stateMachineArn={}", enc(&a))).await;
+    assert_eq!(
+        names(&two),
+        ["B-Two", "a-two"],
+        "case-insensitive substring"
+    );
+    let of_a = get(
+        &s,
+        &format!("/ironstep/api/executions?stateMachineArn={}", enc(&a)),
+    )
+    .await;
     assert_eq!(names(&of_a.json()), ["a-two", "a-one"]);
 
     // Pages of two, then the rest; a search keeps its filter across pages.
-    let p1 = get(&s, "/ironstep/api/executions?maxResults=2").await.json();
+    let p1 = get(&s, "/ironstep/api/executions?maxResults=2")
+        .await
+        .json();
     assert_eq!(names(&p1), ["B-Two", "a-two"]);
     let token = p1["nextToken"].as_str().unwrap();
     let p2 = get(
         &s,
-        &format!("/ironstep/api/executions?maxResults=2&nextToken={}", enc(token)),
+        &format!(
+            "/ironstep/api/executions?maxResults=2&nextToken={}",
+            enc(token)
+        ),
     )
     .await
     .json();
     assert_eq!(names(&p2), ["b-one", "a-one"]);
     assert!(p2.get("nextToken").is_none());
-    let q1 = get(&s, "/ironstep/api/executions?maxResults=1&name=one").await.json();
+    let q1 = get(&s, "/ironstep/api/executions?maxResults=1&name=one")
+        .await
+        .json();
     assert_eq!(names(&q1), ["b-one"]);
     let q2 = get(
         &s,
@@ -267,7 +298,11 @@ async fn executions_across_machines_filtered_searched_and_paginated() {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["__type"], "InvalidToken");
     let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope";
-    let bad = get(&s, &format!("/ironstep/api/executions?stateMachineArn={}", enc(missing))).await;
+    let bad = get(
+        &s,
+        &format!("/ironstep/api/executions?stateMachineArn={}", enc(missing)),
+    )
+    .await;
     assert_eq!(bad.json()["__type"], "StateMachineDoesNotExist");
 
     let counts = get(&s, "/ironstep/api/execution-counts").await.json();
@@ -294,7 +329,12 @@ async fn children_graph_and_steps_of_a_nested_execution() {
     let parent = machine(&s, "parent", parent_def).await;
     let arn = run(&s, &parent, "p", json!({"x": 1})).await;
 
-    let kids = get(&s, &format!("/ironstep/api/executions?parentArn={}", enc(&arn))).await.json();
+    let kids = get(
+        &s,
+        &format!("/ironstep/api/executions?parentArn={}", enc(&arn)),
+    )
+    .await
+    .json();
     assert_eq!(kids["executions"].as_array().unwrap().len(), 2);
     assert!(
         kids["executions"]
@@ -304,15 +344,35 @@ async fn children_graph_and_steps_of_a_nested_execution() {
             .all(|e| e["parentArn"] == json!(arn) && e["stateMachineName"] == "child")
     );
 
-    let g = get(&s, &format!("/ironstep/api/graph?executionArn={}", enc(&arn))).await.json();
-    let ids: Vec<&str> = g["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let g = get(
+        &s,
+        &format!("/ironstep/api/graph?executionArn={}", enc(&arn)),
+    )
+    .await
+    .json();
+    let ids: Vec<&str> = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["Go", "__start", "__end", "Start 0", "Start 1"]);
     assert_eq!(g["groups"].as_array().unwrap().len(), 2);
     assert_eq!(g["nodes"][3]["resource"], "states:startExecution.sync");
-    let g2 = get(&s, &format!("/ironstep/api/graph?stateMachineArn={}", enc(&parent))).await.json();
+    let g2 = get(
+        &s,
+        &format!("/ironstep/api/graph?stateMachineArn={}", enc(&parent)),
+    )
+    .await
+    .json();
     assert_eq!(g2["nodes"], g["nodes"]);
 
-    let sum = get(&s, &format!("/ironstep/api/steps?executionArn={}", enc(&arn))).await.json();
+    let sum = get(
+        &s,
+        &format!("/ironstep/api/steps?executionArn={}", enc(&arn)),
+    )
+    .await
+    .json();
     assert_eq!(sum["executionStatus"], "SUCCEEDED");
     let states: Vec<(&str, &str)> = sum["steps"]["states"]
         .as_array()
@@ -322,11 +382,18 @@ async fn children_graph_and_steps_of_a_nested_execution() {
         .collect();
     assert_eq!(states.len(), 3);
     assert!(states.iter().all(|(_, st)| *st == "succeeded"));
-    assert!(sum["steps"]["visits"][1].get("input").is_none(), "summaries carry no data");
+    assert!(
+        sum["steps"]["visits"][1].get("input").is_none(),
+        "summaries carry no data"
+    );
 
     let one = get(
         &s,
-        &format!("/ironstep/api/steps?executionArn={}&state={}", enc(&arn), enc("Start 1")),
+        &format!(
+            "/ironstep/api/steps?executionArn={}&state={}",
+            enc(&arn),
+            enc("Start 1")
+        ),
     )
     .await
     .json();
@@ -341,9 +408,16 @@ async fn children_graph_and_steps_of_a_nested_execution() {
 
     // Errors.
     let r = get(&s, "/ironstep/api/graph").await;
-    assert_eq!((r.status, r.json()["__type"].clone()), (400, json!("ValidationException")));
+    assert_eq!(
+        (r.status, r.json()["__type"].clone()),
+        (400, json!("ValidationException"))
+    );
     let nope = "arn:aws:states:us-east-1:123456789012:execution:parent:nope";
-    let r = get(&s, &format!("/ironstep/api/steps?executionArn={}", enc(nope))).await;
+    let r = get(
+        &s,
+        &format!("/ironstep/api/steps?executionArn={}", enc(nope)),
+    )
+    .await;
     assert_eq!(r.json()["__type"], "ExecutionDoesNotExist");
     let r = get(&s, "/ironstep/api/steps?executionArn=bad").await;
     assert_eq!(r.json()["__type"], "InvalidArn");
@@ -352,7 +426,12 @@ async fn children_graph_and_steps_of_a_nested_execution() {
 #[tokio::test]
 async fn activities_show_pending_tasks_and_the_stream_follows_an_execution() {
     let s = server().await;
-    let activity = s.engine.create_activity("approve", Vec::new()).await.unwrap().arn;
+    let activity = s
+        .engine
+        .create_activity("approve", Vec::new())
+        .await
+        .unwrap()
+        .arn;
     let sm = machine(
         &s,
         "waits",
@@ -384,11 +463,17 @@ async fn activities_show_pending_tasks_and_the_stream_follows_an_execution() {
     let mut buf = [0u8; 65536];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !seen.contains("\"status\":\"RUNNING\"") {
-        let n = tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout_at(deadline, tcp.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "stream closed early: {seen}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    assert!(seen.to_lowercase().contains("content-type: text/event-stream"));
+    assert!(
+        seen.to_lowercase()
+            .contains("content-type: text/event-stream")
+    );
     assert!(seen.contains("event: update"));
     assert!(seen.contains("ActivityScheduled"));
     let (token, _) = s
@@ -397,9 +482,15 @@ async fn activities_show_pending_tasks_and_the_stream_follows_an_execution() {
         .await
         .unwrap()
         .unwrap();
-    s.engine.send_task_success(&token, "{\"ok\":true}").await.unwrap();
+    s.engine
+        .send_task_success(&token, "{\"ok\":true}")
+        .await
+        .unwrap();
     while !seen.contains("event: end") {
-        let n = tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout_at(deadline, tcp.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         if n == 0 {
             break;
         }

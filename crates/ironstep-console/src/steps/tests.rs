@@ -113,7 +113,10 @@ async fn parallel_branches_and_map_iterations_are_told_apart() {
 
     let p = visits(&s, "P")[0];
     assert_eq!(
-        p.branches.iter().map(|b| (b.index, b.status)).collect::<Vec<_>>(),
+        p.branches
+            .iter()
+            .map(|b| (b.index, b.status))
+            .collect::<Vec<_>>(),
         [(0, StepStatus::Succeeded), (1, StepStatus::Succeeded)]
     );
     let branch = |name: &str| visits(&s, name)[0].path.clone();
@@ -140,7 +143,11 @@ async fn parallel_branches_and_map_iterations_are_told_apart() {
     assert_eq!(xs[0].path[0].kind, SegKind::Iteration);
     let m = visits(&s, "M")[0];
     assert_eq!(m.iterations.len(), 3);
-    assert!(m.iterations.iter().all(|i| i.status == StepStatus::Succeeded));
+    assert!(
+        m.iterations
+            .iter()
+            .all(|i| i.status == StepStatus::Succeeded)
+    );
     assert_eq!(m.output.as_deref(), Some("[10,20,30]"));
     // Every event but the execution's own belongs to exactly one visit.
     let owned: usize = s.visits.iter().map(|v| v.events.len()).sum();
@@ -188,13 +195,20 @@ async fn retries_then_catch_shows_attempts_and_caught_error() {
     let params: Value = serde_json::from_str(call.parameters.as_deref().unwrap()).unwrap();
     assert_eq!(params["Payload"], json!({"k": 1}));
     assert_eq!(state(&s, "Handle").status, StepStatus::Succeeded);
-    assert!(s.states.iter().all(|x| x.name != "Done"), "Done was not reached");
+    assert!(
+        s.states.iter().all(|x| x.name != "Done"),
+        "Done was not reached"
+    );
 }
 
 #[tokio::test]
 async fn a_waiting_task_is_in_progress_then_cancelled_by_a_stop() {
     let engine = engine().await;
-    let activity = engine.create_activity("work", Vec::new()).await.unwrap().arn;
+    let activity = engine
+        .create_activity("work", Vec::new())
+        .await
+        .unwrap()
+        .arn;
     let def = json!({"StartAt": "Before", "States": {
         "Before": {"Type": "Pass", "Next": "Work"},
         "Work": {"Type": "Task", "Resource": activity, "End": true}
@@ -221,7 +235,11 @@ async fn a_waiting_task_is_in_progress_then_cancelled_by_a_stop() {
     assert!(work.ended_at.is_some());
     // Summaries drop the data, keep the shape.
     let sum = s.clone().summary();
-    assert!(sum.visits.iter().all(|v| v.input.is_none() && v.parameters.is_none()));
+    assert!(
+        sum.visits
+            .iter()
+            .all(|v| v.input.is_none() && v.parameters.is_none())
+    );
     assert_eq!(sum.visits.len(), s.visits.len());
     assert_eq!(s.only_state("Work").visits.len(), 1);
 }
@@ -240,7 +258,9 @@ async fn loops_make_one_visit_per_pass() {
     let inc = visits(&s, "Inc");
     assert_eq!(inc.len(), 3);
     assert_eq!(
-        inc.iter().map(|v| v.output.clone().unwrap()).collect::<Vec<_>>(),
+        inc.iter()
+            .map(|v| v.output.clone().unwrap())
+            .collect::<Vec<_>>(),
         ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"]
     );
     assert!(inc.iter().all(|v| v.path.is_empty()));
@@ -250,7 +270,8 @@ async fn loops_make_one_visit_per_pass() {
 #[tokio::test]
 async fn start_execution_tasks_link_their_children() {
     let engine = engine().await;
-    let child_def = json!({"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Result": "done", "End": true}}});
+    let child_def =
+        json!({"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Result": "done", "End": true}}});
     let child = machine(&engine, "child", &child_def).await;
     let def = json!({"StartAt": "Fire", "States": {
         "Fire": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
@@ -295,4 +316,36 @@ fn garbage_is_ignored() {
     assert_eq!(s.visits.len(), 1);
     assert_eq!(s.visits[0].status, StepStatus::InProgress);
     assert_eq!(s.last_event_id, 4);
+}
+
+#[tokio::test]
+async fn a_caught_map_failure_shows_the_inner_error() {
+    let def = json!({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "Next": "Done",
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Handled"}],
+                 "ItemProcessor": {"StartAt": "Two?", "States": {
+                     "Two?": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Boom"}], "Default": "Fine"},
+                     "Fine": {"Type": "Pass", "End": true},
+                     "Boom": {"Type": "Fail", "Error": "Two", "Cause": "two is not allowed"}}}},
+        "Handled": {"Type": "Pass", "End": true},
+        "Done": {"Type": "Succeed"}
+    }});
+    let (s, status) = run(&def, json!({"items": [1, 2, 3]})).await;
+    assert_eq!(status, "SUCCEEDED");
+    let each = visits(&s, "Each")[0];
+    assert_eq!(each.status, StepStatus::Caught);
+    assert_eq!(each.error.as_deref(), Some("Two"));
+    assert_eq!(each.cause.as_deref(), Some("two is not allowed"));
+    assert_eq!(
+        each.iterations
+            .iter()
+            .map(|i| (i.index, i.status))
+            .collect::<Vec<_>>(),
+        [(0, StepStatus::Succeeded), (1, StepStatus::Failed)]
+    );
+    let boom = visits(&s, "Boom")[0];
+    assert_eq!(boom.status, StepStatus::Failed);
+    assert_eq!(boom.path[0].index, 1);
+    assert_eq!(state(&s, "Fine").status, StepStatus::Succeeded);
+    assert_eq!(state(&s, "Handled").status, StepStatus::Succeeded);
 }

@@ -174,10 +174,16 @@ test('the seed execution: every state succeeded in the graph', async () => {
   assert.equal(rows[0][1], 'ExecutionStarted');
   assert.equal(rows.at(-1)[1], 'ExecutionSucceeded');
   assert.ok(rows.some((r) => r[1] === 'TaskSubmitted' && r[2] === 'Start new workflow and wait for completion' && r[3] === 'states:startExecution.sync'));
-  // Expand an event.
-  await page.click('#events tbody tr.ev:nth-child(1)');
-  await page.waitForSelector('#events tr.ev-detail pre.json');
   await shot('execution');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot('execution-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  // Expand an event.
+  await page.click('#events tbody tr.ev:nth-child(3)');
+  await page.waitForSelector('#events tr.ev-detail pre.json');
+  assert.match(await page.textContent('#events tr.ev-detail'), /"resourceType": "states"/);
+  await page.$eval('.lower', (el) => el.scrollIntoView());
+  await shot('events');
 });
 
 test('step details of the .sync task show the child output; child link and back', async () => {
@@ -211,7 +217,7 @@ test('step details of the .sync task show the child output; child link and back'
 
 test('parallel state: branches and the callback child', async () => {
   await open(`#/executions/${encodeURIComponent(seed.exec)}`);
-  await page.click('#graph .node[data-id="Start in parallel"]');
+  await page.click('#graph .node[data-id="Start in parallel"]', { position: { x: 30, y: 12 } });
   await page.waitForSelector('#step-details .subs');
   const branches = await page.textContent('#step-details .subs');
   assert.match(branches, /Branch 1: Succeeded/);
@@ -237,6 +243,12 @@ test('state machines, definition, executions, functions and activities pages', a
   await page.waitForSelector('.card table');
   assert.match(await page.textContent('.card table'), /start-a-workflow-within-a-workflow/);
 
+  await open(`#/state-machines/${encodeURIComponent(seed.childMachine)}`);
+  await page.waitForSelector('table.executions tbody tr');
+  assert.equal(await page.$$eval('table.executions tbody tr', (r) => r.length), 3);
+  await page.fill('[data-search]', 'no-such-name');
+  await page.waitForSelector('.empty');
+
   await open('#/executions');
   await page.waitForSelector('table.executions tbody tr');
   assert.ok(await page.$$eval('table.executions tbody tr', (r) => r.length) >= 4);
@@ -258,6 +270,50 @@ test('state machines, definition, executions, functions and activities pages', a
   await open('#/activities');
   await page.waitForSelector('#activities tbody tr');
   assert.match(await page.textContent('#activities'), new RegExp(`approve-${suffix}`));
+});
+
+test('map iterations: pick one to colour the body, and pick the visit', async () => {
+  const def = {
+    StartAt: 'Each', States: {
+      Each: {
+        Type: 'Map', ItemsPath: '$.items', MaxConcurrency: 1, Next: 'Done',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Handled' }],
+        ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Is it two?', States: {
+          'Is it two?': { Type: 'Choice', Choices: [{ Variable: '$', NumericEquals: 2, Next: 'Boom' }], Default: 'Fine' },
+          Fine: { Type: 'Pass', End: true },
+          Boom: { Type: 'Fail', Error: 'Two', Cause: 'two is not allowed' },
+        } },
+      },
+      Handled: { Type: 'Pass', End: true },
+      Done: { Type: 'Succeed' },
+    },
+  };
+  const m = await sfn('CreateStateMachine', { name: `Map-${suffix}`, definition: JSON.stringify(def), roleArn: ROLE });
+  const e = await sfn('StartExecution', { stateMachineArn: m.stateMachineArn, input: '{"items": [1, 2, 3]}' });
+  await waitFor('the map execution', async () => (await sfn('DescribeExecution', { executionArn: e.executionArn })).status !== 'RUNNING');
+  await open(`#/executions/${encodeURIComponent(e.executionArn)}`);
+  await page.waitForSelector('#graph .node[data-id="Each"][data-status="caught"]');
+  assert.equal(await page.getAttribute('#graph .node[data-id="Handled"]', 'data-status'), 'succeeded');
+  assert.equal(await page.getAttribute('#graph .node[data-id="Done"]', 'data-status'), 'not_reached');
+  assert.equal(await page.getAttribute('#graph .node[data-id="Boom"]', 'data-status'), 'failed');
+  // On its title: the body frame covers the rest of a Map box.
+  await page.click('#graph .node[data-id="Each"]', { position: { x: 30, y: 12 } });
+  await page.waitForSelector('#step-details [data-iteration]');
+  assert.equal(await page.$$eval('#step-details [data-iteration]', (b) => b.length), 2);
+  assert.match(await page.textContent('#step-details .error-box'), /Two/);
+  await page.click('#step-details [data-iteration="0"]');
+  await page.waitForSelector('#graph .node[data-id="Boom"][data-status="not_reached"]');
+  assert.equal(await page.getAttribute('#graph .node[data-id="Fine"]', 'data-status'), 'succeeded');
+  await page.click('#step-details [data-iteration="1"]');
+  await page.waitForSelector('#graph .node[data-id="Boom"][data-status="failed"]');
+  await page.click('#graph .node[data-id="Is it two?"]');
+  await page.waitForSelector('#step-details .visit-picker select');
+  assert.equal(await page.$$eval('#step-details .visit-picker option', (o) => o.length), 2);
+  // The selected iteration's visit is shown.
+  assert.equal(JSON.parse(await page.textContent('#step-details [data-io="input"] pre.json')), 2);
+  await page.selectOption('#step-details .visit-picker select', '0');
+  await page.waitForFunction(() => document.querySelector('#step-details [data-io="input"] pre.json')?.textContent === '1');
+  await shot('map-iterations');
 });
 
 test('start a long-running execution from the console and stop it', async () => {
