@@ -74,7 +74,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let functions = crate::functions::open(&args, &engine).await?;
-    let app = ironstep_api::router(engine.clone()).merge(functions.router());
+    let app = ironstep_api::router(engine.clone())
+        .merge(functions.router())
+        .merge(ironstep_console::router(engine.clone(), functions.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
