@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod protocol;
+pub mod server;
 pub mod sfn;
 
 use axum::Router;
@@ -25,6 +26,10 @@ pub use protocol::ApiError;
 /// without being buffered further.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
+/// How long a request body may take to arrive. A 4 MiB body over a slow link takes seconds;
+/// 20 s leaves room while keeping a stalled client from pinning a task.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The Step Functions router: `POST /` (any Host header, so that SDKs that prefix `sync-` to it
 /// for StartSyncExecution and TestState work).
 pub fn router(engine: Engine) -> Router {
@@ -32,6 +37,41 @@ pub fn router(engine: Engine) -> Router {
         .route("/", post(handle))
         .route("/ironstep/health", get(|| async { "ok" }))
         .with_state(engine)
+}
+
+/// Wrap the whole application (API, Lambda API, console): requests that carry
+/// `X-Amz-Target` but are not `POST /`, and requests for unknown paths, get AWS-style JSON errors
+/// instead of empty bodies.
+pub fn guard(app: Router) -> Router {
+    app.fallback(not_found)
+        .layer(axum::middleware::from_fn(api_method_guard))
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let mut e = ApiError::new(
+        "UnknownOperationException",
+        format!("No operation at path '{}'", uri.path()),
+    );
+    e.status = 404;
+    e.into_response()
+}
+
+async fn api_method_guard(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.headers().contains_key("x-amz-target")
+        && (req.method() != axum::http::Method::POST || req.uri().path() != "/")
+    {
+        let mut e = ApiError::new(
+            "UnknownOperationException",
+            format!(
+                "The Step Functions API takes POST /, not {} {}",
+                req.method(),
+                req.uri().path()
+            ),
+        );
+        e.status = if req.uri().path() == "/" { 405 } else { 404 };
+        return e.into_response();
+    }
+    next.run(req).await
 }
 
 async fn handle(State(engine): State<Engine>, headers: HeaderMap, body: Body) -> Response {
@@ -57,7 +97,29 @@ async fn handle_inner(engine: &Engine, headers: &HeaderMap, body: Body) -> Resul
             format!("Unknown target: '{target}'"),
         )
     })?;
-    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
+    if let Some(len) = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > MAX_BODY as u64
+    {
+        let mut e = ApiError::validation(format!(
+            "Request body of {len} bytes is larger than the limit of {MAX_BODY} bytes"
+        ));
+        e.status = 413;
+        return Err(e);
+    }
+    // A client that stops sending its body is cut off rather than holding a task forever.
+    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY)).await;
+    let Ok(read) = read else {
+        let mut e = ApiError::validation(format!(
+            "The request body was not received within {} s",
+            BODY_TIMEOUT.as_secs()
+        ));
+        e.status = 408;
+        return Err(e);
+    };
+    let bytes = read.map_err(|_| {
         let mut e = ApiError::validation(format!(
             "Request body is too large or was not received completely (limit {MAX_BODY} bytes)"
         ));

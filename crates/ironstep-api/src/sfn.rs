@@ -482,6 +482,13 @@ fn start_request(f: &mut Fields<'_>) -> Result<StartRequest, ApiError> {
     let input = f.optional("input", 0, 262_144)?;
     let trace = f.optional("traceHeader", 0, 256)?;
     f.finish()?;
+    if let Some(t) = &trace
+        && !t.is_ascii()
+    {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{t}' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{{ASCII}}*"
+        )));
+    }
     Ok(StartRequest {
         state_machine_arn: sm,
         name,

@@ -71,7 +71,8 @@ pub fn parse(arn: &str) -> ServiceResult<Arn> {
         return Err(bad());
     }
     let partition = it.next().ok_or_else(bad)?;
-    if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") || it.next() != Some("states") {
+    // ironstep serves the `aws` partition; an ARN of another partition names nothing here.
+    if partition != "aws" || it.next() != Some("states") {
         return Err(bad());
     }
     let region = it.next().ok_or_else(bad)?.to_string();

@@ -84,8 +84,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         "ironstep serving the Step Functions API on http://{}",
         args.listen
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    ironstep_api::server::serve(listener, ironstep_api::guard(app), shutdown_signal())
         .await
         .context("serving")?;
     tracing::info!("shutting down");
