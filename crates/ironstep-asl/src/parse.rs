@@ -250,14 +250,15 @@ impl<'o> Parser<'o> {
                 );
             }
             let arc: Arc<str> = Arc::from(name.as_str());
-            if self.names.contains_key(&arc) {
-                self.diag(
+            match self.names.entry(arc) {
+                std::collections::hash_map::Entry::Occupied(_) => self.diag(
                     Code::DuplicateStateName,
                     format!("Duplicate State name: {name}"),
                     state_loc,
-                );
-            } else {
-                self.names.insert(arc, id);
+                ),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(id);
+                }
             }
             local.insert(name.as_str(), id);
             ids.push(id);
@@ -702,12 +703,7 @@ impl<'o> Parser<'o> {
             }
         }
         if found.len() != 1 || variable.is_none() {
-            if found.is_empty() && variable.is_some() {
-                self.schema(
-                    "A Choice rule must have exactly one comparison operator",
-                    loc,
-                );
-            } else if found.len() > 1 {
+            if (found.is_empty() && variable.is_some()) || found.len() > 1 {
                 self.schema(
                     "A Choice rule must have exactly one comparison operator",
                     loc,

@@ -26,6 +26,9 @@ use crate::event::*;
 use crate::io::*;
 use crate::json;
 
+/// Variables a state assigns (`Assign`), in definition order.
+type Assignments = Vec<(String, Value)>;
+
 /// AWS's history limit for Standard executions; event 25,000 is the `ExecutionFailed`.
 pub const HISTORY_LIMIT: u64 = 25_000;
 
@@ -150,7 +153,7 @@ enum Phase {
         state: StateId,
         output: Value,
         next: Transition,
-        assigned: Vec<(String, Value)>,
+        assigned: Assignments,
     },
     Task(Box<TaskRun>),
     Wait(WaitRun),
@@ -878,7 +881,7 @@ impl Execution {
         fid: u32,
         sid: StateId,
         entered_id: u64,
-        r: Result<(Value, Transition, Vec<(String, Value)>), Failure>,
+        r: Result<(Value, Transition, Assignments), Failure>,
     ) {
         match r {
             Ok((output, next, assigned)) => {
@@ -901,7 +904,7 @@ impl Execution {
         sid: StateId,
         output: Value,
         next: Transition,
-        assigned: Vec<(String, Value)>,
+        assigned: Assignments,
     ) {
         let state = cx.def.state(sid);
         let output_text = self.text(&output);
@@ -1401,7 +1404,7 @@ impl Execution {
         at: &Attempt,
         c: &Catcher,
         error_output: Value,
-    ) -> Result<(Value, Vec<(String, Value)>), Failure> {
+    ) -> Result<(Value, Assignments), Failure> {
         match state.query_language {
             QueryLanguage::JsonPath => {
                 let assigned = match &c.assign {
@@ -1488,7 +1491,7 @@ impl Execution {
         p: &Pass,
         input: &Value,
         entered_at: Millis,
-    ) -> Result<(Value, Vec<(String, Value)>), Failure> {
+    ) -> Result<(Value, Assignments), Failure> {
         let state = cx.def.state(sid);
         let sc = OwnedStateContext::plain(sid, entered_at);
         match state.query_language {
@@ -1530,7 +1533,7 @@ impl Execution {
         flow: &DataFlow,
         input: Value,
         entered_at: Millis,
-    ) -> Result<(Value, Vec<(String, Value)>), Failure> {
+    ) -> Result<(Value, Assignments), Failure> {
         let state = cx.def.state(sid);
         let sc = OwnedStateContext::plain(sid, entered_at);
         match state.query_language {
@@ -1561,7 +1564,7 @@ impl Execution {
         sc: OwnedStateContext,
         flow: &DataFlow,
         input: Value,
-    ) -> Result<(Value, Vec<(String, Value)>), Failure> {
+    ) -> Result<(Value, Assignments), Failure> {
         let js_vars = self.var_lookup(fid);
 
         let js_states = eval::states_object(self.info_ref(), cx.def, &input, &sc);
@@ -1586,7 +1589,7 @@ impl Execution {
         c: &Choice,
         input: Value,
         entered_at: Millis,
-    ) -> Result<(Value, Transition, Vec<(String, Value)>), Failure> {
+    ) -> Result<(Value, Transition, Assignments), Failure> {
         let state = cx.def.state(sid);
         let sc = OwnedStateContext::plain(sid, entered_at);
         match state.query_language {
@@ -1730,9 +1733,7 @@ impl Execution {
     ) {
         let state = cx.def.state(sid);
         let sc = OwnedStateContext::plain(sid, entered_at);
-        let r: Result<(Millis, Value, Vec<(String, Value)>), Failure> = (|| match state
-            .query_language
-        {
+        let r: Result<(Millis, Value, Assignments), Failure> = (|| match state.query_language {
             QueryLanguage::JsonPath => {
                 let ctx = LazyContext::new(&self.info, sc.view(cx.def));
                 let vars = self.var_lookup(fid);
@@ -2110,7 +2111,7 @@ impl Execution {
         task: &Task,
         at: &Attempt,
         result: Value,
-    ) -> Result<(Value, Vec<(String, Value)>), Failure> {
+    ) -> Result<(Value, Assignments), Failure> {
         result_flow(
             self,
             cx,
@@ -2925,7 +2926,7 @@ fn result_flow(
     flow: &DataFlow,
     selector: Option<&ironstep_query::template::Template>,
     result: Value,
-) -> Result<(Value, Vec<(String, Value)>), Failure> {
+) -> Result<(Value, Assignments), Failure> {
     let state = cx.def.state(at.state);
     let sc = OwnedStateContext {
         state: at.state,
@@ -3014,7 +3015,7 @@ fn redrive_point_of(frame: &Frame) -> Option<RedrivePoint> {
     })
 }
 
-fn assign_pairs(v: Value) -> Vec<(String, Value)> {
+fn assign_pairs(v: Value) -> Assignments {
     match v {
         Value::Object(m) => m.into_iter().collect(),
         _ => Vec::new(),

@@ -80,7 +80,8 @@ pub fn parse(arn: &str) -> ServiceResult<Arn> {
     let resource_type = it.next().ok_or_else(bad)?.to_string();
     let parts: Vec<String> = it.map(str::to_string).collect();
     if region.is_empty()
-        || account.is_empty()
+        || account.len() != 12
+        || !account.bytes().all(|b| b.is_ascii_digit())
         || parts.is_empty()
         || parts.iter().any(|p| p.is_empty())
     {
@@ -290,15 +291,34 @@ mod tests {
         );
     }
 
+    /// AWS answers `InvalidArn` (not `StateMachineDoesNotExist`) when the account is not 12 digits.
+    #[test]
+    fn account_must_be_twelve_digits() {
+        for bad in [
+            "arn:aws:states:us-east-1:not-an-account:stateMachine:x",
+            "arn:aws:states:us-east-1:12345678901:stateMachine:x",
+            "arn:aws-cn:states:us-east-1:123456789012:stateMachine:x",
+        ] {
+            assert_eq!(
+                state_machine_ref(bad).unwrap_err().code,
+                ErrorCode::InvalidArn,
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn execution_arns() {
-        assert!(execution_arn("arn:aws:states:us-east-1:1:execution:m:e", false).is_ok());
-        let e = execution_arn("arn:aws:states:us-east-1:1:express:m:e:u", false).unwrap_err();
+        assert!(
+            execution_arn("arn:aws:states:us-east-1:123456789012:execution:m:e", false).is_ok()
+        );
+        let e = execution_arn("arn:aws:states:us-east-1:123456789012:express:m:e:u", false)
+            .unwrap_err();
         assert_eq!(
             e.message,
             "Invalid Arn: 'Resource type not valid in this context: express'"
         );
-        assert!(execution_arn("arn:aws:states:us-east-1:1:express:m:e:u", true).is_ok());
-        assert!(execution_arn("arn:aws:states:us-east-1:1:execution:m", false).is_err());
+        assert!(execution_arn("arn:aws:states:us-east-1:123456789012:express:m:e:u", true).is_ok());
+        assert!(execution_arn("arn:aws:states:us-east-1:123456789012:execution:m", false).is_err());
     }
 }

@@ -773,10 +773,7 @@ impl Engine {
         let slot = self.inner.live.slot(&arn);
         let open = {
             let g = slot.lock().await;
-            match &g.live {
-                Some(l) => Some(l.exec.open_tokens()),
-                None => None,
-            }
+            g.live.as_ref().map(|l| l.exec.open_tokens())
         };
         let open = match open {
             Some(o) => o,
@@ -993,7 +990,7 @@ pub(crate) fn spawn_retention(weak: Weak<Inner>) {
             let cutoff = engine.now() - engine.inner.config.retention_ms;
             loop {
                 match engine.inner.store.purge_closed(cutoff, 500).await {
-                    Ok(n) if n == 500 => tokio::task::yield_now().await,
+                    Ok(500) => tokio::task::yield_now().await,
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!("retention: {e}");

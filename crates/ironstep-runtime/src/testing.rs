@@ -346,10 +346,10 @@ impl Engine {
                 | EventKind::LambdaFunctionTimedOut(ec)
                 | EventKind::ActivityFailed(ec)
                 | EventKind::ActivityTimedOut(ec)
-                | EventKind::ExecutionFailed(ec) => {
-                    if failure.is_none() {
-                        failure = Some((ec.error.clone(), ec.cause.clone()));
-                    }
+                | EventKind::ExecutionFailed(ec)
+                    if failure.is_none() =>
+                {
+                    failure = Some((ec.error.clone(), ec.cause.clone()));
                 }
                 EventKind::TaskScheduled { parameters: p, .. } => {
                     parameters = serde_json::from_str(p).ok()
