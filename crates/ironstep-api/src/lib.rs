@@ -107,6 +107,11 @@ async fn handle_inner(engine: &Engine, headers: &HeaderMap, body: Body) -> Resul
             "Request body of {len} bytes is larger than the limit of {MAX_BODY} bytes"
         ));
         e.status = 413;
+        // Read (and drop) a moderately oversized body so that the client, still sending it,
+        // gets the error rather than a broken pipe; a huge one is cut off at once.
+        if len <= DRAIN_LIMIT {
+            let _ = tokio::time::timeout(BODY_TIMEOUT, drain(body)).await;
+        }
         return Err(e);
     }
     // A client that stops sending its body is cut off rather than holding a task forever.
@@ -139,6 +144,15 @@ async fn handle_inner(engine: &Engine, headers: &HeaderMap, body: Body) -> Resul
         ));
     };
     sfn::dispatch(engine, action, &map).await
+}
+
+/// Bodies up to this size are read and dropped before a 413 answer.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+async fn drain(mut body: Body) {
+    use axum::body::HttpBody;
+    use std::pin::Pin;
+    while let Some(Ok(_)) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {}
 }
 
 #[allow(dead_code)]
