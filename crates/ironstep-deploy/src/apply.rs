@@ -749,39 +749,98 @@ async fn prune(client: &Client, plan: &Plan, kept: &HashSet<String>) -> Result<V
     }
 }
 
+/// Column widths for printing rows as they are applied.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    id: usize,
+    kind: usize,
+}
+
+impl Table {
+    /// Widths that fit every step of a plan.
+    pub fn for_plan(plan: &Plan) -> Self {
+        let kind_of = |s: &crate::plan::Step| match &s.origin {
+            Some(o) => s.resource_type.len() + o.len() + 3,
+            None => s.resource_type.len(),
+        };
+        Self {
+            id: plan
+                .steps
+                .iter()
+                .map(|s| s.logical_id.len())
+                .max()
+                .unwrap_or(0)
+                .max("Resource".len()),
+            kind: plan
+                .steps
+                .iter()
+                .map(kind_of)
+                .max()
+                .unwrap_or(0)
+                .max("Type".len()),
+        }
+    }
+
+    /// Widths that fit rows.
+    pub fn for_rows(rows: &[Row]) -> Self {
+        Self {
+            id: rows
+                .iter()
+                .map(|r| r.logical_id.len())
+                .max()
+                .unwrap_or(0)
+                .max("Resource".len()),
+            kind: rows
+                .iter()
+                .map(|r| r.resource_type.len())
+                .max()
+                .unwrap_or(0)
+                .max("Type".len()),
+        }
+    }
+
+    /// The header line.
+    pub fn header(&self) -> String {
+        format!(
+            "  {:<w_id$}  {:<w_kind$}  {:<9}  Details",
+            "Resource",
+            "Type",
+            "Result",
+            w_id = self.id,
+            w_kind = self.kind
+        )
+    }
+
+    /// One row.
+    pub fn row(&self, r: &Row) -> String {
+        format!(
+            "  {:<w_id$}  {:<w_kind$}  {:<9}  {}",
+            r.logical_id,
+            r.resource_type,
+            r.outcome.as_str(),
+            r.detail,
+            w_id = self.id,
+            w_kind = self.kind
+        )
+    }
+}
+
 impl Report {
     /// The table of resources, the outputs and the notes, for a terminal.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let w_id = self
-            .rows
-            .iter()
-            .map(|r| r.logical_id.len())
-            .max()
-            .unwrap_or(0)
-            .max("Resource".len());
-        let w_type = self
-            .rows
-            .iter()
-            .map(|r| r.resource_type.len())
-            .max()
-            .unwrap_or(0)
-            .max("Type".len());
-        let _ = writeln!(
-            s,
-            "  {:<w_id$}  {:<w_type$}  {:<9}  Details",
-            "Resource", "Type", "Result"
-        );
+        let table = Table::for_rows(&self.rows);
+        let _ = writeln!(s, "{}", table.header());
         for r in &self.rows {
-            let _ = writeln!(
-                s,
-                "  {:<w_id$}  {:<w_type$}  {:<9}  {}",
-                r.logical_id,
-                r.resource_type,
-                r.outcome.as_str(),
-                r.detail
-            );
+            let _ = writeln!(s, "{}", table.row(r));
         }
+        s.push_str(&self.render_outputs_and_notes());
+        s
+    }
+
+    /// The outputs and the notes.
+    pub fn render_outputs_and_notes(&self) -> String {
+        let mut s = String::new();
         if !self.outputs.is_empty() {
             let _ = writeln!(s, "\nOutputs");
             let w = self.outputs.iter().map(|o| o.0.len()).max().unwrap_or(0);

@@ -8,10 +8,45 @@ use serde_json::Value;
 use crate::error::{DeployError, Result};
 use crate::template::{Parameter, Template};
 
-/// Parses `--parameter-overrides` items: `Key=Value` or `ParameterKey=Key,ParameterValue=Value`.
+/// Splits SAM CLI's one-string form (`'A=1 B="two words"'`) at spaces outside quotes, dropping
+/// the quotes.
+fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut started = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                started = true;
+            }
+            None if c.is_whitespace() => {
+                if started || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                started = false;
+            }
+            None => {
+                cur.push(c);
+                started = true;
+            }
+        }
+    }
+    if started || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Parses `--parameter-overrides` items: `Key=Value` or `ParameterKey=Key,ParameterValue=Value`,
+/// several to an item when separated by spaces (as SAM CLI takes them).
 pub fn parse_overrides(items: &[String]) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for item in items {
+    for item in items.iter().flat_map(|i| tokens(i)) {
+        let item = &item;
         if let Some(rest) = item.strip_prefix("ParameterKey=") {
             let Some((key, value)) = rest.split_once(",ParameterValue=") else {
                 return Err(DeployError::at(
@@ -177,6 +212,18 @@ Resources:
     fn ov(items: &[&str]) -> Vec<(String, String)> {
         parse_overrides(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
             .expect("overrides")
+    }
+
+    #[test]
+    fn sam_cli_style_overrides() {
+        assert_eq!(
+            ov(&["A=1 B=\"two words\"", "ParameterKey=C,ParameterValue=x=y"]),
+            [
+                ("A".to_string(), "1".to_string()),
+                ("B".into(), "two words".into()),
+                ("C".into(), "x=y".into())
+            ]
+        );
     }
 
     #[test]
