@@ -78,7 +78,7 @@ pub enum SamplesCommand {
     Deploy(SampleDeployArgs),
     /// Deploy a sample, start its state machine, wait, and print the result (starts ironstep
     /// in process when none is running).
-    Run(SampleRunArgs),
+    Run(Box<SampleRunArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -161,7 +161,7 @@ pub fn main(args: SamplesArgs) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
-        SamplesCommand::Run(a) => run(a),
+        SamplesCommand::Run(a) => run(*a),
     }
 }
 
