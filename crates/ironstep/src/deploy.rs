@@ -60,7 +60,35 @@ pub fn main(args: DeployArgs) -> anyhow::Result<ExitCode> {
         if args.dry_run {
             let client = Client::new(&options.endpoint)?;
             let template = Template::load(&file)?;
-            let plan = ironstep_deploy::plan_for(&client, &template, &options).await?;
+            let plan = if client.is_listening().await {
+                ironstep_deploy::plan_for(&client, &template, &options).await?
+            } else {
+                // Nothing to ask for the region and account: plan with the given or default ones.
+                eprintln!(
+                    "(no server at {}: planning for the default or given region and account)",
+                    client.endpoint()
+                );
+                let mut env = ironstep_deploy::Environment::new(ironstep_deploy::stack_name(
+                    &template,
+                    options.stack_name.as_deref(),
+                )?);
+                if let Some(r) = &options.region {
+                    env.region = r.clone();
+                }
+                if let Some(a) = &options.account {
+                    env.account = a.clone();
+                }
+                ironstep_deploy::plan::plan(
+                    &template,
+                    &ironstep_deploy::PlanOptions {
+                        env,
+                        parameter_overrides: ironstep_deploy::params::parse_overrides(
+                            &options.parameter_overrides,
+                        )?,
+                        package: options.package,
+                    },
+                )?
+            };
             print!("{}", plan.render());
             return Ok(ExitCode::SUCCESS);
         }

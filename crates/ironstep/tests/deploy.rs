@@ -338,6 +338,21 @@ Resources:
     Properties:
       RoleArn: !GetAtt ExtraRole.Arn
       DefinitionString: '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
+  ExtraFn:
+    Type: AWS::Lambda::Function
+    Condition: Extra
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return 1
+  ExtraWorker:
+    Type: AWS::StepFunctions::Activity
+    Condition: Extra
+    Properties:
+      Name: extra-worker
   ExtraRole:
     Type: AWS::IAM::Role
     Properties:
@@ -387,7 +402,15 @@ fn redeploys_update_in_place_with_parameters_skips_and_deletes() {
     assert_eq!(
         rows(&first, "skipped"),
         // ExtraRole comes first: ExtraMachine refers to it (in a property never applied).
-        ["GreetRole", "FnRole", "ExtraRole", "ExtraMachine", "Rule"],
+        [
+            "GreetRole",
+            "FnRole",
+            "ExtraFn",
+            "ExtraWorker",
+            "ExtraRole",
+            "ExtraMachine",
+            "Rule"
+        ],
         "{first}"
     );
     assert!(first.contains("condition Extra is false"), "{first}");
@@ -435,7 +458,11 @@ fn redeploys_update_in_place_with_parameters_skips_and_deletes() {
     ));
     assert_eq!(rows(&third, "updated"), ["Greet", "Fn"], "{third}");
     assert_eq!(rows(&third, "unchanged"), ["Worker"], "{third}");
-    assert_eq!(rows(&third, "created"), ["ExtraMachine"], "{third}");
+    assert_eq!(
+        rows(&third, "created"),
+        ["ExtraFn", "ExtraWorker", "ExtraMachine"],
+        "{third}"
+    );
     let out = py_env(
         &s,
         &[],
@@ -446,21 +473,26 @@ greet = [m["stateMachineArn"] for m in sms if "-Greet-" in m["name"]][0]
 d = wait(sfn.start_execution(stateMachineArn=greet)["executionArn"])
 assert json.loads(d["output"]) == "bonjour from my-app", d
 fns = lam.list_functions()["Functions"]
-assert len(fns) == 1 and fns[0]["Environment"]["Variables"] == {"GREETING": "bonjour"} and fns[0]["Timeout"] == 5, fns
+fn = [f for f in fns if "-Fn-" in f["FunctionName"]]
+assert len(fns) == 2 and fn[0]["Environment"]["Variables"] == {"GREETING": "bonjour"} and fn[0]["Timeout"] == 5, fns
 acts = sfn.list_activities()["activities"]
-assert [a["name"] for a in acts] == ["my-app-worker"], acts
+assert sorted(a["name"] for a in acts) == ["extra-worker", "my-app-worker"], acts
 print("ok")
 "#,
     );
     assert_eq!(out.trim(), "ok");
 
-    // Back to the defaults: the conditional machine is deleted (it carries the stack's tag).
+    // Back to the defaults: the conditional resources are deleted (they carry the stack's tag).
     let fourth = stdout(&ironstep(
         &["deploy", &template, "--endpoint", &ep],
         None,
         true,
     ));
-    assert_eq!(rows(&fourth, "deleted"), ["ExtraMachine"], "{fourth}");
+    assert_eq!(
+        rows(&fourth, "deleted"),
+        ["ExtraMachine", "ExtraWorker", "ExtraFn"],
+        "{fourth}"
+    );
     assert_eq!(rows(&fourth, "updated"), ["Greet", "Fn"], "{fourth}");
 
     // Another stack name deploys a second copy beside the first.
@@ -482,6 +514,17 @@ print("ok")
         "{other}"
     );
     assert!(rows(&other, "deleted").is_empty(), "{other}");
+    let out = py_env(
+        &s,
+        &[],
+        r#"
+assert len(sfn.list_state_machines()["stateMachines"]) == 2
+assert len(lam.list_functions()["Functions"]) == 2
+assert len(sfn.list_activities()["activities"]) == 2
+print("ok")
+"#,
+    );
+    assert_eq!(out.trim(), "ok");
 
     // A template error names the resource and the property, and changes nothing.
     std::fs::write(
