@@ -738,3 +738,34 @@ print("ok")
     );
     assert_eq!(check.trim(), "ok");
 }
+
+#[test]
+fn deploy_plans_for_the_servers_region_and_account() {
+    let s = serve(&["--region", "eu-west-1", "--account", "111122223333"]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let project = dir.path().join("app");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    std::fs::write(project.join("template.yaml"), APP).expect("write");
+    let out = stdout(&ironstep(
+        &[
+            "deploy",
+            &project.display().to_string(),
+            "--endpoint",
+            &s.endpoint(),
+        ],
+        None,
+        true,
+    ));
+    assert!(
+        out.contains("(region eu-west-1, account 111122223333)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("GreetArn  arn:aws:states:eu-west-1:111122223333:stateMachine:app-Greet-"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FnArn     arn:aws:lambda:eu-west-1:111122223333:function:app-Fn-"),
+        "{out}"
+    );
+}
