@@ -22,6 +22,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check state machine definitions and print AWS's diagnostics.
     Validate(ValidateArgs),
+    /// Deploy a SAM or CloudFormation template to a running ironstep.
+    Deploy(crate::deploy::DeployArgs),
+    /// Sample projects: list them, deploy one, or run one end to end.
+    Samples(crate::samples::SamplesArgs),
 }
 
 /// Where state is kept.

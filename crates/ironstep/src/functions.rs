@@ -19,7 +19,11 @@ fn default_node_sdk() -> Option<PathBuf> {
 pub async fn open(args: &ServeArgs, engine: &Engine) -> anyhow::Result<Functions> {
     let mut config = match args.store {
         StoreKind::Memory => FunctionsConfig::new(),
-        StoreKind::Sqlite => FunctionsConfig::persistent(&args.data_dir),
+        // Absolute: workers run with their code directory as the working directory, so a
+        // relative data directory (the default `ironstep-data`) would not find the runtimes.
+        StoreKind::Sqlite => FunctionsConfig::persistent(
+            std::path::absolute(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone()),
+        ),
     };
     config.region = args.engine.region.clone();
     config.account_id = args.engine.account.clone();

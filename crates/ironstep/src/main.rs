@@ -1,9 +1,11 @@
 //! `ironstep`: a Step Functions-compatible workflow engine in one binary.
 
 mod cli;
+mod deploy;
 mod functions;
 mod lambda;
 mod run;
+mod samples;
 mod serve;
 mod validate;
 
@@ -17,6 +19,8 @@ fn main() -> ExitCode {
         cli::Command::Serve(a) => serve::main(a),
         cli::Command::Run(a) => run::main(a),
         cli::Command::Validate(a) => validate::main(a),
+        cli::Command::Deploy(a) => deploy::main(a),
+        cli::Command::Samples(a) => samples::main(a),
     };
     match result {
         Ok(code) => code,

@@ -50,6 +50,14 @@ fn init_tracing() {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    serve_until(args, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes (`ironstep samples run` serves in process).
+pub async fn serve_until(
+    args: ServeArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<ExitCode> {
     let mut config = engine_config(&args.engine)?;
     config.retention_ms = (args.retention_days * 86_400_000.0) as i64;
     let store: Arc<dyn Store> = match args.store {
@@ -84,7 +92,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         "ironstep serving the Step Functions API on http://{}",
         args.listen
     );
-    ironstep_api::server::serve(listener, ironstep_api::guard(app), shutdown_signal())
+    ironstep_api::server::serve(listener, ironstep_api::guard(app), shutdown)
         .await
         .context("serving")?;
     tracing::info!("shutting down");
@@ -93,7 +101,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
