@@ -225,3 +225,85 @@ print("ok")
     );
     assert_eq!(out.trim(), "ok");
 }
+
+/// The aws CLI (from the test virtualenv) as a client: JSON output, and AWS's error text on
+/// stderr with a non-zero exit status.
+#[test]
+fn aws_cli_drives_the_api() {
+    let s = serve(&[]);
+    let aws = std::path::Path::new(&common::python()).with_file_name("aws");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&aws)
+            .args([
+                "--endpoint-url",
+                &s.endpoint(),
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
+            .arg("stepfunctions")
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", aws.display()));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let definition =
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"cli":true},"End":true}}}"#;
+    let (code, out, err) = run(&[
+        "create-state-machine",
+        "--name",
+        "cli",
+        "--definition",
+        definition,
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/test",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let created: serde_json::Value = serde_json::from_str(&out).expect("JSON output");
+    let sm = created["stateMachineArn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let (code, out, err) = run(&[
+        "start-execution",
+        "--state-machine-arn",
+        &sm,
+        "--name",
+        "e1",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let exec: serde_json::Value = serde_json::from_str(&out).expect("JSON output");
+    let arn = exec["executionArn"].as_str().expect("arn").to_string();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let (_, out, _) = run(&["describe-execution", "--execution-arn", &arn]);
+        let d: serde_json::Value = serde_json::from_str(&out).expect("JSON output");
+        status = d["status"].as_str().unwrap_or_default().to_string();
+        if status != "RUNNING" {
+            assert_eq!(d["output"], r#"{"cli":true}"#);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, "SUCCEEDED");
+    let (code, _, err) = run(&[
+        "describe-state-machine",
+        "--state-machine-arn",
+        "arn:aws:states:us-east-1:123456789012:stateMachine:missing",
+    ]);
+    // aws CLI v1 exits 255 on a service error.
+    assert_eq!(code, Some(255), "{err}");
+    assert!(
+        err.contains("(StateMachineDoesNotExist) when calling the DescribeStateMachine operation: State Machine Does Not Exist: 'arn:aws:states:us-east-1:123456789012:stateMachine:missing'"),
+        "{err}"
+    );
+}

@@ -5,40 +5,26 @@ mod common;
 
 use common::{py, py_env, serve};
 
-/// The seed's parent and child, with the child's Lambda callback replaced by a Pass state; an
-/// external boto3 worker plays the callback by finding the token in the child's input.
+/// The founding sample's parent and child (as shipped in `samples/`), with the child's Lambda
+/// callback replaced by a Pass state; an external boto3 worker plays the callback by finding the
+/// token in the child's input. (tests/deploy.rs runs the sample with its real function.)
 const SEED_SETUP: &str = r#"
 child = json.load(open(os.environ["SEED"] + "/child.asl.json"))
 child["States"]["Callback"] = {"Type": "Pass", "Next": "Second long-running job"}
 c = sfn.create_state_machine(name="child", definition=json.dumps(child), roleArn=ROLE)["stateMachineArn"]
-parent = open(os.environ["SEED"] + "/parent.asl.json").read().replace(
-    "arn:aws:states:us-east-1:123456789012:stateMachine:NestingPatternAnotherStateMachine-HZ9gtgspmdun", c)
+parent = open(os.environ["SEED"] + "/parent.asl.json").read().replace("${NestingPatternAnotherStateMachineArn}", c)
 p = sfn.create_state_machine(name="parent", definition=parent, roleArn=ROLE)["stateMachineArn"]
 "#;
 
 fn seed_dir() -> String {
-    std::env::var("IRONSTEP_SEED_DIR")
-        .unwrap_or_else(|_| format!("{}/../../../shared/seed", env!("CARGO_MANIFEST_DIR")))
-}
-
-fn seed_available() -> bool {
-    let ok = std::path::Path::new(&seed_dir())
-        .join("parent.asl.json")
-        .exists();
-    if !ok {
-        eprintln!(
-            "SKIPPED: the seed sample is not at {} (set IRONSTEP_SEED_DIR)",
-            seed_dir()
-        );
-    }
-    ok
+    format!(
+        "{}/../../samples/start-workflow-within-workflow/statemachines",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
 fn seed_parent_succeeds_with_a_boto3_callback_worker() {
-    if !seed_available() {
-        return;
-    }
     let s = serve(&["--wait-scale", "0.1"]);
     let out = py_env(
         &s,

@@ -1,1 +1,0 @@
-//! ironstep-tests (skeleton; see the crate table in README.md).
