@@ -79,7 +79,7 @@ async fn handle(State(engine): State<Engine>, headers: HeaderMap, body: Body) ->
         Ok(v) => (
             StatusCode::OK,
             [("content-type", "application/x-amz-json-1.0")],
-            v.to_string(),
+            serde_json::to_string(&v).unwrap_or_default(),
         )
             .into_response(),
         Err(e) => e.into_response(),

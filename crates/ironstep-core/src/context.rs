@@ -62,54 +62,76 @@ pub struct StateContext<'a> {
     pub map_key: Option<&'a str>,
 }
 
+/// The context object's top-level members, in the order AWS lists them.
+pub const MEMBERS: [&str; 5] = ["Execution", "StateMachine", "State", "Task", "Map"];
+
 /// Build the context object.
 pub fn build(info: &ExecutionInfo, state: &StateContext<'_>) -> Value {
-    let mut exec = Map::new();
-    exec.insert("Id".into(), Value::String(info.execution_arn.clone()));
-    exec.insert("Input".into(), info.input.clone());
-    exec.insert(
-        "StartTime".into(),
-        Value::String(iso_millis(info.start_time)),
-    );
-    exec.insert("Name".into(), Value::String(info.name.clone()));
-    exec.insert("RoleArn".into(), Value::String(info.role_arn.clone()));
-    if !info.sync_express {
-        exec.insert("RedriveCount".into(), Value::from(info.redrive_count));
-    }
-    let mut sm = Map::new();
-    sm.insert("Id".into(), Value::String(info.state_machine_arn.clone()));
-    sm.insert(
-        "Name".into(),
-        Value::String(info.state_machine_name.clone()),
-    );
-    let mut st = Map::new();
-    st.insert("Name".into(), Value::String(state.name.to_string()));
-    st.insert(
-        "EnteredTime".into(),
-        Value::String(iso_millis(state.entered)),
-    );
-    if let Some(n) = state.retry_count {
-        st.insert("RetryCount".into(), Value::from(n));
-    }
     let mut root = Map::new();
-    root.insert("Execution".into(), Value::Object(exec));
-    root.insert("StateMachine".into(), Value::Object(sm));
-    root.insert("State".into(), Value::Object(st));
-    if let Some(token) = state.token {
-        let mut t = Map::new();
-        t.insert("Token".into(), Value::String(token.to_string()));
-        root.insert("Task".into(), Value::Object(t));
-    }
-    if let Some((index, value)) = state.map_item {
-        let mut item = Map::new();
-        item.insert("Index".into(), Value::from(index));
-        if let Some(k) = state.map_key {
-            item.insert("Key".into(), Value::String(k.to_string()));
+    for name in MEMBERS {
+        if let Some(v) = member(info, state, name) {
+            root.insert(name.into(), v);
         }
-        item.insert("Value".into(), value.clone());
-        let mut m = Map::new();
-        m.insert("Item".into(), Value::Object(item));
-        root.insert("Map".into(), Value::Object(m));
     }
     Value::Object(root)
+}
+
+/// One top-level member of the context object, if present (`Task` only with a task token,
+/// `Map` only inside a Map iteration).
+pub fn member(info: &ExecutionInfo, state: &StateContext<'_>, name: &str) -> Option<Value> {
+    match name {
+        "Execution" => {
+            let mut exec = Map::new();
+            exec.insert("Id".into(), Value::String(info.execution_arn.clone()));
+            exec.insert("Input".into(), info.input.clone());
+            exec.insert(
+                "StartTime".into(),
+                Value::String(iso_millis(info.start_time)),
+            );
+            exec.insert("Name".into(), Value::String(info.name.clone()));
+            exec.insert("RoleArn".into(), Value::String(info.role_arn.clone()));
+            if !info.sync_express {
+                exec.insert("RedriveCount".into(), Value::from(info.redrive_count));
+            }
+            Some(Value::Object(exec))
+        }
+        "StateMachine" => {
+            let mut sm = Map::new();
+            sm.insert("Id".into(), Value::String(info.state_machine_arn.clone()));
+            sm.insert(
+                "Name".into(),
+                Value::String(info.state_machine_name.clone()),
+            );
+            Some(Value::Object(sm))
+        }
+        "State" => {
+            let mut st = Map::new();
+            st.insert("Name".into(), Value::String(state.name.to_string()));
+            st.insert(
+                "EnteredTime".into(),
+                Value::String(iso_millis(state.entered)),
+            );
+            if let Some(n) = state.retry_count {
+                st.insert("RetryCount".into(), Value::from(n));
+            }
+            Some(Value::Object(st))
+        }
+        "Task" => state.token.map(|token| {
+            let mut t = Map::new();
+            t.insert("Token".into(), Value::String(token.to_string()));
+            Value::Object(t)
+        }),
+        "Map" => state.map_item.map(|(index, value)| {
+            let mut item = Map::new();
+            item.insert("Index".into(), Value::from(index));
+            if let Some(k) = state.map_key {
+                item.insert("Key".into(), Value::String(k.to_string()));
+            }
+            item.insert("Value".into(), value.clone());
+            let mut m = Map::new();
+            m.insert("Item".into(), Value::Object(item));
+            Value::Object(m)
+        }),
+        _ => None,
+    }
 }

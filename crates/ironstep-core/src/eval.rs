@@ -1,6 +1,7 @@
 //! The interpreter's bridge to the query languages: JSONPath (paths, templates, intrinsics via
 //! `ironstep-query`) and JSONata (via `ironstep-jsonata`), with AWS's failure texts.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use ironstep_asl::model::{NumberField, PathField, WaitDuration};
@@ -23,6 +24,8 @@ pub(crate) struct LazyContext<'a> {
     info: &'a ExecutionInfo,
     state: StateContext<'a>,
     cell: OnceCell<Value>,
+    /// Single-member documents (`{"Map": ...}`), in [`context::MEMBERS`] order.
+    members: [OnceCell<Value>; context::MEMBERS.len()],
 }
 
 impl<'a> LazyContext<'a> {
@@ -31,6 +34,7 @@ impl<'a> LazyContext<'a> {
             info,
             state,
             cell: OnceCell::new(),
+            members: Default::default(),
         }
     }
 }
@@ -39,6 +43,23 @@ impl ContextObject for LazyContext<'_> {
     fn context_object(&self) -> &Value {
         self.cell
             .get_or_init(|| context::build(self.info, &self.state))
+    }
+
+    fn context_member(&self, name: &str) -> &Value {
+        if let Some(whole) = self.cell.get() {
+            return whole;
+        }
+        match context::MEMBERS.iter().position(|m| *m == name) {
+            Some(i) => self.members[i].get_or_init(|| {
+                let mut doc = Map::new();
+                if let Some(v) = context::member(self.info, &self.state, name) {
+                    doc.insert(name.to_string(), v);
+                }
+                Value::Object(doc)
+            }),
+            // Not a member AWS has: the whole object, so that errors read the same.
+            None => self.context_object(),
+        }
     }
 }
 
@@ -72,19 +93,20 @@ impl<'a> Env<'a> {
             .with_variables(self.vars)
     }
 
-    fn root(&self, root: &Root) -> Option<&'a Value> {
-        match root {
-            Root::Input => Some(self.input),
-            Root::Context => Some(self.ctx.context_object()),
-            Root::Variable(name) => self.vars.get(name),
+    fn root_of(&self, p: &Path) -> Option<&'a Value> {
+        match (p.root(), p.first_name()) {
+            (Root::Input, _) => Some(self.input),
+            (Root::Context, Some(name)) => Some(self.ctx.context_member(name)),
+            (Root::Context, None) => Some(self.ctx.context_object()),
+            (Root::Variable(name), _) => self.vars.get(name),
         }
     }
 }
 
 /// Select with a full path (InputPath/OutputPath): a definite path yields its node, an
 /// indefinite one the array of matches.
-fn select(p: &Path, env: &Env<'_>) -> Result<Value, Failure> {
-    let Some(doc) = env.root(p.root()) else {
+pub(crate) fn select(p: &Path, env: &Env<'_>) -> Result<Value, Failure> {
+    let Some(doc) = env.root_of(p) else {
         return Err(undefined_variable(p));
     };
     match p.select(doc) {
@@ -102,24 +124,40 @@ fn undefined_variable(p: &Path) -> Failure {
 }
 
 /// `InputPath`.
-pub(crate) fn input_path(field: &PathField, raw: &Value, env: &Env<'_>) -> Result<Value, Failure> {
+/// Borrowed when the path is `$` (the default): most states do not copy their input.
+pub(crate) fn input_path<'a>(
+    field: &PathField,
+    raw: &'a Value,
+    env: &Env<'_>,
+) -> Result<Cow<'a, Value>, Failure> {
     match field {
-        PathField::Default => Ok(raw.clone()),
-        PathField::Null => Ok(Value::Object(Map::new())),
-        PathField::Path(p) => select(p, env),
+        PathField::Default => Ok(Cow::Borrowed(raw)),
+        PathField::Null => Ok(Cow::Owned(Value::Object(Map::new()))),
+        PathField::Path(p) => select(p, env).map(Cow::Owned),
+    }
+}
+
+/// The value an [`input_path`] result owns, if it owns one (so the caller can take the raw
+/// input back instead of copying it).
+pub(crate) fn owned(v: Cow<'_, Value>) -> Option<Value> {
+    match v {
+        Cow::Owned(v) => Some(v),
+        Cow::Borrowed(_) => None,
     }
 }
 
 /// `OutputPath` over `value` (which `env`'s `$` also designates).
+/// Takes the value by value: the default `$` passes it through without a copy. `select_in`
+/// runs a path with `$` bound to the value (and the state's context and variables).
 pub(crate) fn output_path(
     field: &PathField,
-    value: &Value,
-    env: &Env<'_>,
+    value: Value,
+    select_in: impl FnOnce(&Path, &Value) -> Result<Value, Failure>,
 ) -> Result<Value, Failure> {
     match field {
-        PathField::Default => Ok(value.clone()),
+        PathField::Default => Ok(value),
         PathField::Null => Ok(Value::Object(Map::new())),
-        PathField::Path(p) => select(p, env),
+        PathField::Path(p) => select_in(p, &value),
     }
 }
 
@@ -151,7 +189,7 @@ pub(crate) fn template(
 
 /// A reference path (Choice `Variable`, `...Path` operands): the node or nothing.
 pub(crate) fn reference<'a>(p: &Path, env: &Env<'a>) -> Option<&'a Value> {
-    let doc = env.root(p.root())?;
+    let doc = env.root_of(p)?;
     match p.select(doc) {
         Ok(Selection::One(v)) => Some(v),
         _ => None,

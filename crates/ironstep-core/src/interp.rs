@@ -799,7 +799,7 @@ impl Execution {
         let entered_at = cx.now;
         match &state.kind {
             StateKind::Pass(p) => {
-                let r = self.run_pass(cx, fid, sid, p, &input, entered_at);
+                let r = self.run_pass(cx, fid, sid, p, input, entered_at);
                 self.after_simple(cx, fid, sid, entered_id, r.map(|(o, a)| (o, p.next, a)));
             }
             StateKind::Succeed(s) => {
@@ -912,6 +912,12 @@ impl Execution {
             self.fail_frame_data_limit(cx, fid, state, "output");
             return;
         }
+        // The next state's StateEntered input is this same text: copy it rather than
+        // serializing the value again.
+        let next_raw = (self.options.record_history
+            && matches!(next, Transition::Next(_))
+            && !matches!(state.kind, StateKind::Succeed(_)))
+        .then(|| output_text.clone());
         let assigned_variables = if assigned.is_empty() {
             None
         } else {
@@ -946,7 +952,7 @@ impl Execution {
                 self.frame(fid).phase = Phase::Enter {
                     state: n,
                     input: output,
-                    raw: None,
+                    raw: next_raw,
                 };
                 self.enqueue(fid);
             }
@@ -1489,7 +1495,7 @@ impl Execution {
         fid: u32,
         sid: StateId,
         p: &Pass,
-        input: &Value,
+        input: Value,
         entered_at: Millis,
     ) -> Result<(Value, Assignments), Failure> {
         let state = cx.def.state(sid);
@@ -1498,15 +1504,15 @@ impl Execution {
             QueryLanguage::JsonPath => {
                 let ctx = LazyContext::new(&self.info, sc.view(cx.def));
                 let vars = self.var_lookup(fid);
-                let env = Env::new(input, &ctx, &vars);
-                let effective = eval::input_path(&p.flow.input_path, input, &env)?;
+                let env = Env::new(&input, &ctx, &vars);
+                let effective = eval::input_path(&p.flow.input_path, &input, &env)?;
                 let result = if let Some(r) = &p.result {
                     r.clone()
                 } else if let Some(t) = &p.parameters {
                     let env = Env::new(&effective, &ctx, &vars);
                     eval::template(t, &env, &mut *cx.entropy)?
                 } else {
-                    effective
+                    effective.into_owned()
                 };
                 let assigned = match &p.flow.assign {
                     Some(Payload::JsonPath(t)) => {
@@ -1515,12 +1521,13 @@ impl Execution {
                     }
                     _ => Vec::new(),
                 };
-                let merged = eval::result_path(&p.flow.result_path, input.clone(), result)?;
-                let env = Env::new(&merged, &ctx, &vars);
-                let output = eval::output_path(&p.flow.output_path, &merged, &env)?;
+                let merged = eval::result_path(&p.flow.result_path, input, result)?;
+                let output = eval::output_path(&p.flow.output_path, merged, |path, v| {
+                    eval::select(path, &Env::new(v, &ctx, &vars))
+                })?;
                 Ok((output, assigned))
             }
-            QueryLanguage::Jsonata => self.jsonata_in_out(cx, fid, sc, &p.flow, input.clone()),
+            QueryLanguage::Jsonata => self.jsonata_in_out(cx, fid, sc, &p.flow, input),
         }
     }
 
@@ -1549,8 +1556,10 @@ impl Execution {
                     }
                     _ => Vec::new(),
                 };
-                let env = Env::new(&effective, &ctx, &vars);
-                let output = eval::output_path(&flow.output_path, &effective, &env)?;
+                let effective = eval::owned(effective).unwrap_or(input);
+                let output = eval::output_path(&flow.output_path, effective, |path, v| {
+                    eval::select(path, &Env::new(v, &ctx, &vars))
+                })?;
                 Ok((output, assigned))
             }
             QueryLanguage::Jsonata => self.jsonata_in_out(cx, fid, sc, flow, input),
@@ -1621,7 +1630,10 @@ impl Execution {
                     }
                     _ => Vec::new(),
                 };
-                let output = eval::output_path(&c.flow.output_path, &effective, &env)?;
+                let effective = eval::owned(effective).unwrap_or(input);
+                let output = eval::output_path(&c.flow.output_path, effective, |path, v| {
+                    eval::select(path, &Env::new(v, &ctx, &vars))
+                })?;
                 Ok((output, Transition::Next(next), assigned))
             }
             QueryLanguage::Jsonata => {
@@ -1747,7 +1759,10 @@ impl Execution {
                     }
                     _ => Vec::new(),
                 };
-                let output = eval::output_path(&w.flow.output_path, &effective, &env)?;
+                let effective = eval::owned(effective).unwrap_or(input);
+                let output = eval::output_path(&w.flow.output_path, effective, |path, v| {
+                    eval::select(path, &Env::new(v, &ctx, &vars))
+                })?;
                 Ok((due, output, assigned))
             }
             QueryLanguage::Jsonata => {
@@ -1952,7 +1967,7 @@ impl Execution {
                 let env = Env::new(&effective, &ctx, &vars);
                 let parameters = match &task.parameters {
                     Some(Payload::JsonPath(t)) => eval::template(t, &env, &mut *cx.entropy)?,
-                    _ => effective.clone(),
+                    _ => effective.clone().into_owned(),
                 };
                 let timeout =
                     eval::number_seconds(task.timeout.as_ref(), "TimeoutSecondsPath", &env)?;
@@ -2350,7 +2365,7 @@ impl Execution {
                         let env = Env::new(&effective, &ctx, &vars);
                         eval::template(t, &env, cx.entropy)
                     }
-                    _ => Ok(effective),
+                    _ => Ok(effective.into_owned()),
                 }
             })(),
             QueryLanguage::Jsonata => {
@@ -2508,7 +2523,7 @@ impl Execution {
                     )?;
                     validate_tolerance(tc, tp)
                 })();
-                Ok::<_, Failure>((effective, items, None, mc, tolerance))
+                Ok::<_, Failure>((effective.into_owned(), items, None, mc, tolerance))
             })(),
             QueryLanguage::Jsonata => (|| {
                 let js_vars = self.var_lookup(fid);
@@ -2952,8 +2967,9 @@ fn result_flow(
                 None => result,
             };
             let merged = eval::result_path(&flow.result_path, at.raw_input.clone(), selected)?;
-            let env = Env::new(&merged, &ctx, &vars);
-            let output = eval::output_path(&flow.output_path, &merged, &env)?;
+            let output = eval::output_path(&flow.output_path, merged, |path, v| {
+                eval::select(path, &Env::new(v, &ctx, &vars))
+            })?;
             Ok((output, assigned))
         }
         QueryLanguage::Jsonata => {

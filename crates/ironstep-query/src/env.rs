@@ -7,13 +7,21 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::Entropy;
-use crate::path::Root;
+use crate::path::{Path, Root};
 
 /// Supplies the context object (`$$`). The interpreter builds it only when asked, so a state
 /// whose templates never mention `$$` pays nothing for it (see [`LazyContext`]).
 pub trait ContextObject {
     /// The context object.
     fn context_object(&self) -> &Value;
+
+    /// A document holding at least the top-level member `name` (`Execution`, `Map`, ...) of the
+    /// context object. A lazy implementation can build just that member, so that
+    /// `$$.Map.Item.Value` does not copy the execution input for every Map item.
+    fn context_member(&self, name: &str) -> &Value {
+        let _ = name;
+        self.context_object()
+    }
 }
 
 impl ContextObject for Value {
@@ -154,6 +162,16 @@ impl<'a> Env<'a> {
     /// A variable's value.
     pub fn variable(&self, name: &str) -> Option<&'a Value> {
         self.variables.variable(name)
+    }
+
+    /// The document `path` starts from: the input, (enough of) the context object, or a
+    /// variable's value (`None` when the variable was never assigned).
+    #[inline]
+    pub fn root_of(&self, path: &Path) -> Option<&'a Value> {
+        match (path.root(), path.first_name()) {
+            (Root::Context, Some(name)) => Some(self.context.context_member(name)),
+            (root, _) => self.root(root),
+        }
     }
 
     /// The document a path root designates, or `None` for an unassigned variable.

@@ -386,9 +386,10 @@ impl Intrinsic {
                 let not_found = |doc: Option<&Value>| IntrinsicError::PathNotFound {
                     call: self.call_text(call),
                     path: path.as_str().to_owned(),
-                    input: json::to_compact(doc.unwrap_or(env.input())),
+                    // AWS quotes the whole document (all of `$$`, not the member looked in).
+                    input: json::to_compact(doc.and(env.root(path.root())).unwrap_or(env.input())),
                 };
-                let Some(doc) = env.root(path.root()) else {
+                let Some(doc) = env.root_of(path) else {
                     return Err(not_found(None));
                 };
                 match path.select(doc) {

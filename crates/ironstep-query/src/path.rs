@@ -301,6 +301,14 @@ impl Path {
         &self.root
     }
 
+    /// The first step's member name, when the first step is `.name`.
+    pub fn first_name(&self) -> Option<&str> {
+        match self.segments.first() {
+            Some(Segment::Name(n)) => Some(n),
+            _ => None,
+        }
+    }
+
     /// Jayway's definiteness: `true` if the path selects at most one node.
     pub fn is_definite(&self) -> bool {
         self.definite

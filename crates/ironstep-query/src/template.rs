@@ -246,7 +246,7 @@ impl Expr {
         };
         match self {
             Expr::Path(path) => {
-                let Some(doc) = env.root(path.root()) else {
+                let Some(doc) = env.root_of(path) else {
                     return Err(fail(TemplateEvalErrorKind::UndefinedVariable {
                         path: path.as_str().to_owned(),
                         name: path.variable().unwrap_or_default().to_owned(),
@@ -254,9 +254,11 @@ impl Expr {
                     }));
                 };
                 path.select(doc).map(|s| s.into_value()).map_err(|_| {
+                    // AWS quotes the whole document (all of `$$`, not the member looked in).
+                    let whole = env.root(path.root()).unwrap_or(doc);
                     fail(TemplateEvalErrorKind::PathNotFound {
                         path: path.as_str().to_owned(),
-                        input: json::to_compact(doc),
+                        input: json::to_compact(whole),
                     })
                 })
             }
