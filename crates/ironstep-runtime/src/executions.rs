@@ -116,6 +116,18 @@ pub struct StartRequest {
     pub inline_machine: Option<ironstep_store::StateMachineRecord>,
 }
 
+/// `--wait-scale` runs are marked where a reader of the history looks first: the
+/// `ExecutionStarted` event carries `ironstepWaitScale` (a field AWS never sends; SDKs ignore
+/// unknown members).
+fn mark_scaled(event: &mut Value, scale: f64) {
+    if let Some(details) = event
+        .get_mut("executionStartedEventDetails")
+        .and_then(Value::as_object_mut)
+    {
+        details.insert("ironstepWaitScale".into(), serde_json::json!(scale));
+    }
+}
+
 fn status_of(o: &Outcome) -> &'static str {
     o.status()
 }
@@ -421,10 +433,17 @@ impl Engine {
         let events: Vec<StoredEvent> = if durable {
             step.events
                 .iter()
-                .map(|e| StoredEvent {
-                    id: e.id,
-                    // serde_json::to_string, not Display: the fmt::Write path is several times slower.
-                    json: ironstep_core::json::compact(&e.to_json(true)),
+                .map(|e| {
+                    let mut v = e.to_json(true);
+                    if scale != 1.0 {
+                        mark_scaled(&mut v, scale);
+                    }
+                    StoredEvent {
+                        id: e.id,
+                        // serde_json::to_string, not Display: the fmt::Write path is several
+                        // times slower.
+                        json: ironstep_core::json::compact(&v),
+                    }
                 })
                 .collect()
         } else {

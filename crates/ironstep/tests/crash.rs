@@ -175,3 +175,56 @@ fn standard_executions_survive_sigkill() {
         kills()
     );
 }
+
+/// SIGTERM: the server stops accepting, finishes its commit and exits 0 with a log line; a
+/// restart on the same data directory logs what it recovered and finishes the waiting
+/// execution.
+#[test]
+fn sigterm_shuts_down_cleanly_and_a_restart_resumes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let mut server = serve_in(&dir, &[]);
+    let port = server.port;
+    py_env(
+        &server,
+        &[],
+        r#"
+d = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "Next": "P"}, "P": {"Type": "Pass", "Result": "after restart", "End": True}}}
+sm = sfn.create_state_machine(name="term", definition=json.dumps(d), roleArn=ROLE)["stateMachineArn"]
+sfn.start_execution(stateMachineArn=sm, name="waiting")
+"#,
+    );
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "ironstep serve ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    assert!(log.contains("shutting down"), "{log}");
+
+    server = common::serve_on(&dir, port, &[]);
+    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    assert!(
+        log.contains("recovered from the store running=1 timers=1"),
+        "{log}"
+    );
+    let out = py_env(
+        &server,
+        &[],
+        r#"
+d = wait("arn:aws:states:us-east-1:123456789012:execution:term:waiting")
+print(d["status"], json.loads(d["output"]))
+"#,
+    );
+    assert_eq!(out.trim(), "SUCCEEDED after restart");
+}
