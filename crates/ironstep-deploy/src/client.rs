@@ -233,6 +233,34 @@ impl Client {
         }))
     }
 
+    /// A `GET` of one of ironstep's own JSON endpoints (`/ironstep/api/...`), with the error
+    /// answer (`__type`, `message`) when it fails.
+    pub async fn get(&self, path: &str) -> Result<Answer> {
+        let (status, bytes, _) = self.send(Method::GET, path, &[], Vec::new()).await?;
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            DeployError::Protocol(format!(
+                "{} answered {path} with something that is not JSON ({e}); is it ironstep?",
+                self.endpoint
+            ))
+        })?;
+        if status.is_success() {
+            return Ok(Ok(v));
+        }
+        Ok(Err(ApiError {
+            status: status.as_u16(),
+            code: v
+                .get("__type")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+            message: v
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        }))
+    }
+
     /// A plain `GET` (for ironstep's own endpoints): `None` when not found.
     pub async fn get_json(&self, path: &str) -> Result<Option<Value>> {
         let (status, bytes, _) = self.send(Method::GET, path, &[], Vec::new()).await?;

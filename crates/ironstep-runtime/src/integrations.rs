@@ -553,19 +553,31 @@ async fn sfn_sdk(engine: &Engine, arn: &str, req: &TaskRequest, api: &str, patte
                 Some(v) => ironstep_core::json::compact(v),
                 None => "null".into(),
             };
-            engine
-                .send_task_success(&str_param(p, "TaskToken").unwrap_or_default(), &output)
-                .await
-                .map(|_| json!({}))
+            let token = str_param(p, "TaskToken").unwrap_or_default();
+            match engine.send_task_success(&token, &output).await {
+                Err(e) if e.code == ErrorCode::TaskTimedOut
+                    && already_answered(engine, &token, &Answer::Success(&output)).await =>
+                {
+                    Ok(json!({}))
+                }
+                r => r.map(|_| json!({})),
+            }
         }
-        "sendTaskFailure" => engine
-            .send_task_failure(
-                &str_param(p, "TaskToken").unwrap_or_default(),
-                str_param(p, "Error"),
-                str_param(p, "Cause"),
-            )
-            .await
-            .map(|_| json!({})),
+        "sendTaskFailure" => {
+            let token = str_param(p, "TaskToken").unwrap_or_default();
+            let (error, cause) = (str_param(p, "Error"), str_param(p, "Cause"));
+            match engine
+                .send_task_failure(&token, error.clone(), cause.clone())
+                .await
+            {
+                Err(e) if e.code == ErrorCode::TaskTimedOut
+                    && already_answered(engine, &token, &Answer::Failure(&error, &cause)).await =>
+                {
+                    Ok(json!({}))
+                }
+                r => r.map(|_| json!({})),
+            }
+        }
         "sendTaskHeartbeat" => engine
             .send_task_heartbeat(&str_param(p, "TaskToken").unwrap_or_default())
             .await
@@ -629,6 +641,90 @@ async fn sfn_sdk(engine: &Engine, arn: &str, req: &TaskRequest, api: &str, patte
             fail(engine, arn, task_id, &name, sdk_cause(&e)).await;
         }
     }
+}
+
+/// How a task token was answered.
+enum Answer<'a> {
+    Success(&'a str),
+    Failure(&'a Option<String>, &'a Option<String>),
+}
+
+/// Did `token`'s task already end with exactly this answer? An `aws-sdk:sfn:sendTask*` task
+/// that is dispatched again after a crash (the target committed the answer, the caller had not
+/// yet recorded its own result) finds its earlier answer in the target's history and succeeds
+/// again instead of failing with `TaskTimedOut`: the repeated effect is harmless.
+async fn already_answered(engine: &Engine, token: &str, answer: &Answer<'_>) -> bool {
+    let Some((target, _)) = ironstep_core::token::decode(token) else {
+        return false;
+    };
+    let mut events: Vec<Value> = Vec::new();
+    let mut from = None;
+    loop {
+        let Ok(page) = engine.history(&target, from, false, 1000, true).await else {
+            return false;
+        };
+        events.extend(page.events);
+        match page.next {
+            Some(n) => from = Some(n),
+            None => break,
+        }
+    }
+    let id = |e: &Value| e.get("id").and_then(Value::as_u64).unwrap_or(0);
+    let prev = |e: &Value| {
+        e.get("previousEventId")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let kind = |e: &Value| {
+        e.get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let by_id: std::collections::HashMap<u64, &Value> = events.iter().map(|e| (id(e), e)).collect();
+    // The task was scheduled with the token among its parameters (`$$.Task.Token`).
+    let scheduled: std::collections::HashSet<u64> = events
+        .iter()
+        .filter(|e| {
+            kind(e) == "TaskScheduled"
+                && e.pointer("/taskScheduledEventDetails/parameters")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.contains(token))
+        })
+        .map(id)
+        .collect();
+    if scheduled.is_empty() {
+        return false;
+    }
+    let str_at = |e: &Value, p: &str| e.pointer(p).and_then(Value::as_str).map(str::to_string);
+    for e in &events {
+        let matches = match (kind(e).as_str(), answer) {
+            ("TaskSucceeded", Answer::Success(output)) => {
+                let recorded = str_at(e, "/taskSucceededEventDetails/output");
+                recorded.and_then(|r| crate::parse_json(&r).ok()) == crate::parse_json(output).ok()
+            }
+            ("TaskFailed", Answer::Failure(error, cause)) => {
+                str_at(e, "/taskFailedEventDetails/error") == **error
+                    && str_at(e, "/taskFailedEventDetails/cause") == **cause
+            }
+            _ => false,
+        };
+        if !matches {
+            continue;
+        }
+        // Walk back along previousEventId to the task's TaskScheduled.
+        let mut at = prev(e);
+        while let Some(ev) = by_id.get(&at) {
+            if kind(ev) == "TaskScheduled" {
+                if scheduled.contains(&at) {
+                    return true;
+                }
+                break;
+            }
+            at = prev(ev);
+        }
+    }
+    false
 }
 
 fn sdk_describe(r: &ExecutionRecord) -> Value {

@@ -26,6 +26,8 @@ pub enum Command {
     Deploy(crate::deploy::DeployArgs),
     /// Sample projects: list them, deploy one, or run one end to end.
     Samples(crate::samples::SamplesArgs),
+    /// List executions of a running server across state machines (e.g. a parent's children).
+    Executions(crate::executions::ExecutionsArgs),
 }
 
 /// Where state is kept.

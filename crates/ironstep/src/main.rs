@@ -2,6 +2,7 @@
 
 mod cli;
 mod deploy;
+mod executions;
 mod functions;
 mod lambda;
 mod run;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         cli::Command::Validate(a) => validate::main(a),
         cli::Command::Deploy(a) => deploy::main(a),
         cli::Command::Samples(a) => samples::main(a),
+        cli::Command::Executions(a) => executions::main(a),
     };
     match result {
         Ok(code) => code,

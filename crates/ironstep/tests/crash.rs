@@ -228,3 +228,129 @@ print(d["status"], json.loads(d["output"]))
     );
     assert_eq!(out.trim(), "SUCCEEDED after restart");
 }
+
+/// Parents waiting on `.sync` children and on callbacks survive `kill -9`: every parent
+/// finishes with the uninterrupted result, each parent task started exactly one child (the
+/// child's name is derived from the parent task), and every child is linked to its parent.
+const NESTED_WORKLOAD: &str = r#"
+N = int(os.environ["N"])
+def create(name, d):
+    while True:
+        try:
+            return sfn.create_state_machine(name=name, definition=json.dumps(d), roleArn=ROLE)["stateMachineArn"]
+        except botocore.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] == "StateMachineAlreadyExists":
+                return f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}"
+            raise
+        except Exception:
+            time.sleep(0.1)
+child = create("child", {"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+    "P": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}})
+caller = create("caller", {"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": 1, "Next": "Report"},
+    "Report": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+               "Parameters": {"TaskToken.$": "$.token", "Output.$": "States.JsonToString($.n)"}, "End": True}}})
+parent = create("parent", {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+    {"StartAt": "Sync", "States": {"Sync": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+        "OutputPath": "$.Output.doubled", "End": True}}},
+    {"StartAt": "Callback", "States": {"Callback": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+        "Parameters": {"StateMachineArn": caller, "Input": {"n.$": "$.n", "token.$": "$$.Task.Token", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+        "End": True}}}]}}})
+for i in range(N):
+    while True:
+        try:
+            sfn.start_execution(stateMachineArn=parent, name=f"p{i}", input=json.dumps({"n": i}))
+            break
+        except botocore.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] == "ExecutionAlreadyExists": break
+            raise
+        except Exception:
+            time.sleep(0.1)
+print("started")
+"#;
+
+const NESTED_COLLECT: &str = r#"
+N = int(os.environ["N"])
+for i in range(N):
+    d = wait(f"arn:aws:states:us-east-1:123456789012:execution:parent:p{i}", 300)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == [2 * i, i], (i, d["output"])
+def all_executions(sm):
+    out, token = [], None
+    while True:
+        kw = {"stateMachineArn": sm, "maxResults": 1000}
+        if token: kw["nextToken"] = token
+        r = sfn.list_executions(**kw)
+        out += r["executions"]
+        token = r.get("nextToken")
+        if not token: return out
+for name in ("child", "caller"):
+    runs = all_executions(f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}")
+    assert len(runs) == N, (name, len(runs))
+    parents = set()
+    for r in runs:
+        d = sfn.describe_execution(executionArn=r["executionArn"])
+        assert d["status"] == "SUCCEEDED", d
+        parents.add(json.loads(d["input"])["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"])
+    assert len(parents) == N, (name, len(parents))
+print("ok")
+"#;
+
+#[test]
+fn nested_parents_and_callbacks_survive_sigkill() {
+    let n = executions() / 4;
+    let env = vec![("N", n.to_string())];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let mut server = serve_in(&dir, &[]);
+    let port = server.port;
+    let mut starter = Command::new(common::python())
+        .arg("-")
+        .env("ENDPOINT", server.endpoint())
+        .envs(env.clone())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python");
+    starter
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{}\n{NESTED_WORKLOAD}", common::PRELUDE).as_bytes())
+        .expect("script");
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for k in 0..kills() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let pause = Duration::from_millis(200 + (seed >> 33) % 1300);
+        std::thread::sleep(pause);
+        server.child.kill().expect("SIGKILL");
+        let _ = server.child.wait();
+        eprintln!("kill {} after {:?}", k + 1, pause);
+        server = common::serve_on(&dir, port, &[]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let status = loop {
+        if let Some(st) = starter.try_wait().expect("starter") {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the workload did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = starter.wait_with_output().expect("starter output");
+    assert!(
+        status.success(),
+        "starter failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = py_env(&server, &env, NESTED_COLLECT);
+    assert_eq!(out.trim(), "ok");
+    eprintln!(
+        "{n} nested parents, {} kills: all finished, one child per task",
+        kills()
+    );
+}

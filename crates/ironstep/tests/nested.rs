@@ -25,7 +25,8 @@ fn seed_dir() -> String {
 
 #[test]
 fn seed_parent_succeeds_with_a_boto3_callback_worker() {
-    let s = serve(&["--wait-scale", "0.1"]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = common::serve_in(&tmp.path().join("data"), &["--wait-scale", "0.1"]);
     let out = py_env(
         &s,
         &[("SEED", seed_dir())],
@@ -54,11 +55,61 @@ for x in children:
     assert json.loads(w["input"])["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] == e
 types = [h["type"] for h in history(e)]
 assert types.count("TaskSubmitted") == 2 and types[-1] == "ExecutionSucceeded", types
-print("ok")
+print(e)
 "#
         ),
     );
-    assert_eq!(out.trim(), "ok");
+    let parent = out.trim().to_string();
+    // The parent link is stored: `ironstep executions --parent` lists the three children, also
+    // after a restart.
+    let children = |s: &common::Server| {
+        let out = std::process::Command::new(common::bin())
+            .args([
+                "executions",
+                "--json",
+                "--endpoint",
+                &s.endpoint(),
+                "--parent",
+                &parent,
+            ])
+            .output()
+            .expect("ironstep executions");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        v.as_array().expect("array").clone()
+    };
+    let listed = children(&s);
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    for c in &listed {
+        assert_eq!(c["parentArn"], parent.as_str());
+        assert_eq!(c["status"], "SUCCEEDED");
+    }
+    let (dir, port) = (s.data_dir.clone(), s.port);
+    drop(s);
+    let s = common::serve_on(&dir, port, &[]);
+    let _keep = tmp;
+    assert_eq!(children(&s).len(), 3);
+    let table = std::process::Command::new(common::bin())
+        .args([
+            "executions",
+            "--endpoint",
+            &s.endpoint(),
+            "--parent",
+            &parent,
+        ])
+        .output()
+        .expect("ironstep executions");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.starts_with("STATUS"), "{table}");
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("SUCCEEDED")).count(),
+        3,
+        "{table}"
+    );
 }
 
 #[test]
