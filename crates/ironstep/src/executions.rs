@@ -51,8 +51,8 @@ pub fn main(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
     } else {
         let _ = writeln!(
             out,
-            "{:<10} {:<24} {:<28} {}",
-            "STATUS", "STARTED", "STATE MACHINE", "EXECUTION ARN"
+            "{:<10} {:<24} {:<28} EXECUTION ARN",
+            "STATUS", "STARTED", "STATE MACHINE"
         );
         for e in &items {
             let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("-");
