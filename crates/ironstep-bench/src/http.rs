@@ -38,6 +38,25 @@ impl Client {
         Ok(Client { addr, sender })
     }
 
+    /// A REST-JSON call (the Lambda API).
+    pub async fn rest(&mut self, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.addr)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))?;
+        self.sender.ready().await?;
+        let res = self.sender.send_request(req).await?;
+        let status = res.status();
+        let bytes = res.into_body().collect().await?.to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{method} {path}: HTTP {status}: {v}");
+        }
+        Ok(v)
+    }
+
     /// Call an action; `Err` carries the AWS error type and message.
     pub async fn call(&mut self, action: &str, body: Value) -> anyhow::Result<Value> {
         let req = hyper::Request::post("/")
@@ -233,4 +252,97 @@ pub async fn sleepers(
         rss as f64 / 1024.0,
         rss_before as f64 / 1024.0
     ))
+}
+
+/// Warm `lambda:invoke` overhead: a no-op function per runtime (Node.js, Python) called from a
+/// Task state `calls` times through StartSyncExecution, one at a time; the Pass-only baseline
+/// is subtracted to isolate the invocation.
+pub async fn lambda(endpoint: &str, calls: usize) -> anyhow::Result<Vec<Row>> {
+    let mut c = Client::connect(endpoint).await?;
+    let dir = tempfile::tempdir()?;
+    std::fs::write(
+        dir.path().join("index.js"),
+        "exports.handler = async (event) => event;\n",
+    )?;
+    std::fs::write(
+        dir.path().join("handler.py"),
+        "def handler(event, context):\n    return event\n",
+    )?;
+    let tag = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let mut rows = Vec::new();
+    let baseline = c
+        .call(
+            "CreateStateMachine",
+            json!({"name": format!("bench-baseline-{tag}"), "type": "EXPRESS",
+                   "roleArn": "arn:aws:iam::123456789012:role/bench",
+                   "definition": r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#}),
+        )
+        .await?["stateMachineArn"]
+        .as_str()
+        .context("arn")?
+        .to_string();
+    rows.push(time_sync(&mut c, &baseline, calls, "no-op Pass (baseline)").await?);
+    for (runtime, handler) in [
+        ("nodejs20.x", "index.handler"),
+        ("python3.11", "handler.handler"),
+    ] {
+        let name = format!("bench-noop-{}-{tag}", runtime.replace('.', "-"));
+        c.rest(
+            "POST",
+            "/2015-03-31/functions",
+            json!({"FunctionName": name, "Runtime": runtime, "Handler": handler,
+                   "Role": "arn:aws:iam::123456789012:role/bench", "Timeout": 10,
+                   "Code": {"S3Bucket": "hot-reload", "S3Key": dir.path().display().to_string()}}),
+        )
+        .await?;
+        let definition = json!({"StartAt": "Invoke", "States": {"Invoke": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": name, "Payload.$": "$"}, "End": true}}});
+        let sm = c
+            .call(
+                "CreateStateMachine",
+                json!({"name": format!("bench-{name}"), "type": "EXPRESS",
+                       "roleArn": "arn:aws:iam::123456789012:role/bench",
+                       "definition": definition.to_string()}),
+            )
+            .await?["stateMachineArn"]
+            .as_str()
+            .context("arn")?
+            .to_string();
+        // Warm the worker (the first call starts the process).
+        time_sync(&mut c, &sm, 20, "warm-up").await?;
+        rows.push(time_sync(&mut c, &sm, calls, &format!("lambda:invoke {runtime}")).await?);
+    }
+    Ok(rows)
+}
+
+async fn time_sync(c: &mut Client, arn: &str, calls: usize, what: &str) -> anyhow::Result<Row> {
+    let mut latencies = Vec::with_capacity(calls);
+    let started = Instant::now();
+    for i in 0..calls {
+        let t0 = Instant::now();
+        let r = c
+            .call(
+                "StartSyncExecution",
+                json!({"stateMachineArn": arn, "input": format!(r#"{{"i":{i}}}"#)}),
+            )
+            .await?;
+        if r["status"] != "SUCCEEDED" {
+            bail!("{what}: {r}");
+        }
+        latencies.push(t0.elapsed());
+    }
+    Ok(Row {
+        workload: what.to_string(),
+        mode: "http StartSyncExecution, 1 client".into(),
+        executions: calls as u64,
+        transitions: calls as u64,
+        events: 0,
+        elapsed: started.elapsed(),
+        latencies,
+        note: String::new(),
+    })
 }

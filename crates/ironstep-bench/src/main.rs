@@ -74,6 +74,13 @@ enum Command {
         #[arg(long)]
         standard: bool,
     },
+    /// Warm `lambda:invoke` calls of no-op Node.js and Python functions on a running server.
+    Lambda {
+        #[arg(long, default_value = "http://127.0.0.1:8083")]
+        endpoint: String,
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+    },
     /// Many executions sleeping in a one-year Wait state; reports resident memory.
     Sleepers {
         #[arg(long, default_value_t = 100_000)]
@@ -102,7 +109,10 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let all = workload::load(&cli.workloads, &cli.only)?;
+    let all = match cli.command {
+        Command::Lambda { .. } | Command::Sleepers { .. } => Vec::new(),
+        _ => workload::load(&cli.workloads, &cli.only)?,
+    };
     let print = |row: &Row| {
         if cli.json {
             println!("{}", row.json());
@@ -182,6 +192,12 @@ fn main() -> anyhow::Result<()> {
                 }
                 anyhow::Ok(())
             })?;
+        }
+        Command::Lambda { endpoint, calls } => {
+            let rt = runtime()?;
+            for row in rt.block_on(http::lambda(endpoint, *calls))? {
+                print(&row);
+            }
         }
         Command::Sleepers {
             count,

@@ -28,6 +28,8 @@ pub enum Command {
     Samples(crate::samples::SamplesArgs),
     /// List executions of a running server across state machines (e.g. a parent's children).
     Executions(crate::executions::ExecutionsArgs),
+    /// Print a local function's recent invocations and their output (stdout/stderr).
+    Logs(crate::logs::LogsArgs),
 }
 
 /// Where state is kept.

@@ -5,6 +5,7 @@ mod deploy;
 mod executions;
 mod functions;
 mod lambda;
+mod logs;
 mod run;
 mod samples;
 mod serve;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Deploy(a) => deploy::main(a),
         cli::Command::Samples(a) => samples::main(a),
         cli::Command::Executions(a) => executions::main(a),
+        cli::Command::Logs(a) => logs::main(a),
     };
     match result {
         Ok(code) => code,
