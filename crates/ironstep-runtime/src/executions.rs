@@ -116,6 +116,23 @@ pub struct StartRequest {
     pub inline_machine: Option<ironstep_store::StateMachineRecord>,
 }
 
+/// Run the interpreter. A JSONata expression may run up to its time limit (seconds), so for
+/// definitions that use JSONata the worker thread is handed over to the blocking pool first:
+/// one slow expression must not stall every other execution on that worker.
+fn interpret<R>(def: &ironstep_asl::Definition, f: impl FnOnce() -> R) -> R {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let jsonata = def
+        .states
+        .iter()
+        .any(|s| s.query_language == ironstep_asl::model::QueryLanguage::Jsonata);
+    if multi_thread && jsonata {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
 /// `--wait-scale` runs are marked where a reader of the history looks first: the
 /// `ExecutionStarted` event carries `ironstepWaitScale` (a field AWS never sends; SDKs ignore
 /// unknown members).
@@ -259,14 +276,16 @@ impl Engine {
         let options = Options {
             record_history: !express || self.inner.config.express_history || testing,
         };
-        let (exec, step) = Execution::start_with_variables(
-            &def,
-            info,
-            options,
-            req.variables.clone().unwrap_or_default(),
-            now,
-            &mut OsEntropy,
-        );
+        let (exec, step) = interpret(&def, || {
+            Execution::start_with_variables(
+                &def,
+                info,
+                options,
+                req.variables.clone().unwrap_or_default(),
+                now,
+                &mut OsEntropy,
+            )
+        });
         let record = ExecutionRecord {
             arn: execution_arn.clone(),
             state_machine_arn: machine.arn.clone(),
@@ -612,7 +631,7 @@ impl Engine {
             };
             let now = self.now();
             let def = live.def.clone();
-            let step = live.exec.handle(&def, now, input, &mut OsEntropy);
+            let step = interpret(&def, || live.exec.handle(&def, now, input, &mut OsEntropy));
             let empty =
                 step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
             let stale = step.stale;
@@ -927,7 +946,7 @@ impl Engine {
                 format!("the definition of {arn} no longer compiles"),
             )
         })?;
-        let Some(step) = exec.redrive(&def, now, &mut OsEntropy) else {
+        let Some(step) = interpret(&def, || exec.redrive(&def, now, &mut OsEntropy)) else {
             return Err(not("nothing to redrive from"));
         };
         let mut live = Live {

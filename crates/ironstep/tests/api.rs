@@ -350,3 +350,40 @@ print("ok")
     );
     assert_eq!(out.trim(), "ok");
 }
+
+/// A JSONata expression that loops ends with `States.QueryEvaluationError` at the evaluation
+/// limit, and while such expressions run, other executions are still served.
+#[test]
+fn looping_jsonata_fails_at_its_limit_without_stalling_other_executions() {
+    let s = serve(&[]);
+    let out = py(
+        &s,
+        r#"
+slow = {"QueryLanguage": "JSONata", "StartAt": "Loop", "States": {"Loop": {"Type": "Pass",
+  "Output": "{% ($f := function($n){ $f($n + 1) }; $f(0)) %}", "End": True}}}
+fast = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "fast", "End": True}}}
+slow_sm = sfn.create_state_machine(name="slow", definition=json.dumps(slow), roleArn=ROLE)["stateMachineArn"]
+fast_sm = sfn.create_state_machine(name="fast", definition=json.dumps(fast), roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
+import threading
+slow_runs = []
+def start_slow():
+    # StartExecution runs the first step before it answers: here, the whole loop.
+    slow_runs.append(sfn.start_execution(stateMachineArn=slow_sm)["executionArn"])
+threads = [threading.Thread(target=start_slow) for _ in range(4)]
+T0 = time.time()
+for t in threads: t.start()
+time.sleep(0.3)
+r = sfn.start_sync_execution(stateMachineArn=fast_sm)
+assert r["status"] == "SUCCEEDED" and r["output"] == '"fast"', r
+# The fast execution was served while the loops were still evaluating.
+assert all(t.is_alive() for t in threads), "the fast call waited for the loops"
+for t in threads: t.join()
+for a in slow_runs:
+    d = wait(a, 30)
+    assert d["status"] == "FAILED" and d["error"] == "States.QueryEvaluationError", d
+    assert "Evaluation timeout" in d["cause"], d["cause"]
+print("ok")
+"#,
+    );
+    assert_eq!(out.trim(), "ok");
+}
