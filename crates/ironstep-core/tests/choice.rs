@@ -51,7 +51,10 @@ fn string_comparisons_follow_java_compare_to() {
     assert!(both("StringLessThan", json!("A"), json!("AB")));
     assert!(!both("StringLessThan", json!(""), json!("")));
     assert!(!both("StringLessThan", json!("AB"), json!("A")));
-    assert!(both("StringLessThan", json!("B"), json!("a")), "uppercase sorts first");
+    assert!(
+        both("StringLessThan", json!("B"), json!("a")),
+        "uppercase sorts first"
+    );
     assert!(both("StringGreaterThan", json!("b"), json!("a")));
     assert!(!both("StringGreaterThan", json!("A"), json!("A ")));
     assert!(!both("StringGreaterThan", json!("AB"), json!("ABC")));
@@ -62,12 +65,24 @@ fn string_comparisons_follow_java_compare_to() {
     assert!(both("StringGreaterThanEquals", json!("AB"), json!("A")));
     assert!(!both("StringGreaterThanEquals", json!("A"), json!("AB")));
     // UTF-16 code-unit order: U+FF21 is above the surrogate pair of U+1F600.
-    assert!(both("StringGreaterThan", json!("\u{FF21}"), json!("\u{1F600}")));
+    assert!(both(
+        "StringGreaterThan",
+        json!("\u{FF21}"),
+        json!("\u{1F600}")
+    ));
 }
 
 #[test]
 fn string_operators_are_false_on_non_strings() {
-    for v in [json!(0), json!(0.0), json!(false), json!({}), json!({"A": 0}), json!(null), json!([])] {
+    for v in [
+        json!(0),
+        json!(0.0),
+        json!(false),
+        json!({}),
+        json!({"A": 0}),
+        json!(null),
+        json!([]),
+    ] {
         assert!(!both("StringEquals", v.clone(), json!("HelloWorld")), "{v}");
         assert!(!both("StringLessThan", v.clone(), json!("zzz")), "{v}");
     }
@@ -80,7 +95,17 @@ fn numeric_comparisons_are_ieee_doubles_and_false_on_non_numbers() {
     assert!(both("NumericEquals", json!(2.22), json!(2.22)));
     assert!(!both("NumericEquals", json!(1.1), json!(1)));
     assert!(!both("NumericEquals", json!(0), json!(1)));
-    for v in [json!(null), json!(""), json!(" "), json!([]), json!([""]), json!({}), json!(false), json!(true), json!("1")] {
+    for v in [
+        json!(null),
+        json!(""),
+        json!(" "),
+        json!([]),
+        json!([""]),
+        json!({}),
+        json!(false),
+        json!(true),
+        json!("1"),
+    ] {
         assert!(!both("NumericEquals", v.clone(), json!(1)), "{v}");
         assert!(!both("NumericEquals", v.clone(), json!(0)), "{v}");
     }
@@ -99,7 +124,15 @@ fn boolean_equals_only_matches_booleans() {
     assert!(both("BooleanEquals", json!(true), json!(true)));
     assert!(both("BooleanEquals", json!(false), json!(false)));
     assert!(!both("BooleanEquals", json!(false), json!(true)));
-    for v in [json!(""), json!("true"), json!(1), json!(0.0), json!(null), json!([]), json!({})] {
+    for v in [
+        json!(""),
+        json!("true"),
+        json!(1),
+        json!(0.0),
+        json!(null),
+        json!([]),
+        json!({}),
+    ] {
         assert!(!both("BooleanEquals", v.clone(), json!(true)), "{v}");
         assert!(!both("BooleanEquals", v.clone(), json!(false)), "{v}");
     }
@@ -125,7 +158,14 @@ fn timestamp_comparisons_parse_rfc3339_and_are_false_on_bad_timestamps() {
         json!("2012-10-09T20:00:55+01:00"),
         a.clone()
     ));
-    for v in [json!("2023-02-24 12:15:56.832957"), json!(""), json!(0), json!(1.1), json!({}), json!([""])] {
+    for v in [
+        json!("2023-02-24 12:15:56.832957"),
+        json!(""),
+        json!(0),
+        json!(1.1),
+        json!({}),
+        json!([""]),
+    ] {
         assert!(!cmp("TimestampEquals", v.clone(), a.clone()), "{v}");
         assert!(!cmp("TimestampLessThan", v.clone(), a.clone()), "{v}");
     }
@@ -158,16 +198,29 @@ fn type_tests_compare_the_type_with_the_flag() {
             ("IsPresent", true),
         ] {
             assert_eq!(cmp(op, v.clone(), json!(true)), expect, "{op}: true on {v}");
-            assert_eq!(cmp(op, v.clone(), json!(false)), !expect, "{op}: false on {v}");
+            assert_eq!(
+                cmp(op, v.clone(), json!(false)),
+                !expect,
+                "{op}: false on {v}"
+            );
         }
     }
 }
 
 #[test]
 fn is_present_on_a_missing_field_is_false_and_does_not_fail() {
-    assert!(!matches(json!({"Variable": "$.nope", "IsPresent": true}), json!({})));
-    assert!(matches(json!({"Variable": "$.nope", "IsPresent": false}), json!({})));
-    assert!(matches(json!({"Variable": "$.a.b", "IsPresent": false}), json!({"a": 1})));
+    assert!(!matches(
+        json!({"Variable": "$.nope", "IsPresent": true}),
+        json!({})
+    ));
+    assert!(matches(
+        json!({"Variable": "$.nope", "IsPresent": false}),
+        json!({})
+    ));
+    assert!(matches(
+        json!({"Variable": "$.a.b", "IsPresent": false}),
+        json!({"a": 1})
+    ));
 }
 
 #[test]
@@ -184,7 +237,10 @@ fn string_matches_wildcards_and_escapes() {
     assert!(m("a\\b", "a\\\\b"), "escaped backslash is literal");
     assert!(m("fooXbarYYbaz", "foo*bar*baz"));
     assert!(!m("fooXbaz", "foo*bar*baz"));
-    assert!(!cmp("StringMatches", json!(5), json!("*")), "non-string is false");
+    assert!(
+        !cmp("StringMatches", json!(5), json!("*")),
+        "non-string is false"
+    );
 }
 
 #[test]
@@ -286,7 +342,12 @@ fn a_missing_operand_path_is_states_runtime() {
         r#"{"v": 1}"#,
     );
     assert_eq!(w.error(), "States.Runtime");
-    assert!(w.cause().ends_with("Invalid path '$.x' : No results for path: $['x']"), "{}", w.cause());
+    assert!(
+        w.cause()
+            .ends_with("Invalid path '$.x' : No results for path: $['x']"),
+        "{}",
+        w.cause()
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@ use harness::{LAMBDA, T0, World};
 use serde_json::{Value, json};
 
 fn pass(fields: &str, input: &str) -> World {
-    let def = format!(r#"{{"StartAt": "P", "States": {{"P": {{"Type": "Pass", {fields} "End": true}}}}}}"#);
+    let def = format!(
+        r#"{{"StartAt": "P", "States": {{"P": {{"Type": "Pass", {fields} "End": true}}}}}}"#
+    );
     World::start(&def, input)
 }
 
@@ -23,7 +25,8 @@ fn task(fields: &str, input: &str, result: Value) -> World {
     w
 }
 
-const PREFIX_P: &str = "An error occurred while executing the state 'P' (entered at the event id #2). ";
+const PREFIX_P: &str =
+    "An error occurred while executing the state 'P' (entered at the event id #2). ";
 
 // ---- InputPath / OutputPath ----------------------------------------------------------------
 
@@ -198,7 +201,10 @@ fn result_path_dollar_replaces_even_a_non_object_input() {
 #[test]
 fn result_path_into_a_non_object_input_fails_with_result_path_match_failure() {
     // AWS documents States.ResultPathMatchFailure for a ResultPath that cannot be applied.
-    let w = pass(r#""Result": 1, "ResultPath": "$.a.b","#, r#"{"a": "scalar"}"#);
+    let w = pass(
+        r#""Result": 1, "ResultPath": "$.a.b","#,
+        r#"{"a": "scalar"}"#,
+    );
     assert_eq!(w.error(), "States.ResultPathMatchFailure");
     assert!(w.cause().starts_with(PREFIX_P), "{}", w.cause());
 }
@@ -275,7 +281,10 @@ fn output_path_failure_after_a_task_is_not_caught_even_by_naming_states_runtime(
     let mut w = World::start(&def, "{}");
     w.succeed("T", json!({}));
     assert_eq!(w.error(), "States.Runtime");
-    assert!(w.cause().ends_with("Invalid path '$.no.such' : Missing property in path $['no']"));
+    assert!(
+        w.cause()
+            .ends_with("Invalid path '$.no.such' : Missing property in path $['no']")
+    );
 }
 
 // ---- Parallel and Map data flow ------------------------------------------------------------
@@ -429,7 +438,11 @@ fn context_task_token_is_present_only_for_callback_tasks() {
     assert_eq!(t.parameters, json!({"token": token}));
     assert_eq!(w.exec.open_tokens(), vec![(t.task_id, token)]);
 
-    let w = task(r#""Parameters": {"token.$": "$$.Task.Token"},"#, "{}", json!(1));
+    let w = task(
+        r#""Parameters": {"token.$": "$$.Task.Token"},"#,
+        "{}",
+        json!(1),
+    );
     assert_eq!(w.error(), "States.Runtime");
     assert!(w.cause().contains("'$$.Task.Token'"), "{}", w.cause());
 }
@@ -500,7 +513,10 @@ fn intrinsic_failure_is_states_runtime_with_the_call_in_the_cause() {
 
 #[test]
 fn intrinsic_path_argument_not_found_names_the_path_and_input() {
-    let w = pass(r#""Parameters": {"v.$": "States.Array($.nope)"},"#, r#"{"a": 1}"#);
+    let w = pass(
+        r#""Parameters": {"v.$": "States.Array($.nope)"},"#,
+        r#"{"a": 1}"#,
+    );
     assert_eq!(w.error(), "States.Runtime");
     assert_eq!(
         w.cause(),

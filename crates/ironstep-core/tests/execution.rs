@@ -4,7 +4,9 @@
 mod harness;
 
 use harness::{LAMBDA, Setup, T0, World};
-use ironstep_core::{HISTORY_LIMIT, Input, Options, Outcome, PAYLOAD_LIMIT, TaskRequest, TimerKind};
+use ironstep_core::{
+    HISTORY_LIMIT, Input, Options, Outcome, PAYLOAD_LIMIT, TaskRequest, TimerKind,
+};
 use serde_json::{Value, json};
 
 // ---- TimeoutSeconds ------------------------------------------------------------------------
@@ -15,7 +17,10 @@ fn execution_timeout_seconds_times_out_with_states_timeout() {
         r#"{"TimeoutSeconds": 10, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}}"#,
         "{}",
     );
-    assert!(w.started_timers.contains(&(1, T0 + 10_000, TimerKind::ExecutionTimeout)));
+    assert!(
+        w.started_timers
+            .contains(&(1, T0 + 10_000, TimerKind::ExecutionTimeout))
+    );
     w.fire_next_timer();
     assert_eq!(
         w.outcome(),
@@ -200,7 +205,11 @@ fn history_limit_hit_across_steps_cancels_pending_work() {
     w.run_timers();
     assert_eq!(w.error(), "States.Runtime");
     assert_eq!(w.history.len() as u64, HISTORY_LIMIT);
-    assert!(w.timers.is_empty(), "pending timers are cancelled: {:?}", w.timers);
+    assert!(
+        w.timers.is_empty(),
+        "pending timers are cancelled: {:?}",
+        w.timers
+    );
     w.check_invariants();
 }
 
@@ -218,7 +227,10 @@ fn redrive_reenters_the_failed_state_with_its_input_and_variables() {
         w.task("T").parameters,
         json!({"n": 1, "redrives": 0, "seen": "yes"})
     );
-    assert!(!w.exec.redrivable(), "a running execution cannot be redriven");
+    assert!(
+        !w.exec.redrivable(),
+        "a running execution cannot be redriven"
+    );
     w.fail("T", "E", "c");
     assert!(w.exec.redrivable());
     w.advance(60_000);
@@ -230,7 +242,10 @@ fn redrive_reenters_the_failed_state_with_its_input_and_variables() {
     );
     w.succeed("T", json!("ok"));
     assert_eq!(w.output(), json!("ok"));
-    assert!(!w.exec.redrivable(), "a succeeded execution cannot be redriven");
+    assert!(
+        !w.exec.redrivable(),
+        "a succeeded execution cannot be redriven"
+    );
     assert!(!w.redrive());
     w.check_invariants();
     insta::assert_snapshot!(w.render());
@@ -249,7 +264,12 @@ fn redrive_of_an_aborted_execution_resumes_the_waiting_state() {
     let entered: Vec<String> = w
         .events_of("WaitStateEntered")
         .iter()
-        .map(|e| e["stateEnteredEventDetails"]["input"].as_str().unwrap().to_string())
+        .map(|e| {
+            e["stateEnteredEventDetails"]["input"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(entered, ["{\"a\":1}", "{\"a\":1}"]);
     w.run_timers();
@@ -354,7 +374,7 @@ fn busy_machine() -> String {
 fn script(t: &TaskRequest) -> Result<Value, (String, String)> {
     match &*t.state_name {
         "Call" if t.attempt < 2 => Err(("Flaky".into(), format!("attempt {}", t.attempt))),
-        "Call" => Ok(json!({"ok": t.attempt % 2 == 0})),
+        "Call" => Ok(json!({"ok": t.attempt.is_multiple_of(2)})),
         "Work" if t.parameters["i"] == json!(1) => Err(("Bad".into(), "item 1".into())),
         _ => Ok(t.parameters.clone()),
     }

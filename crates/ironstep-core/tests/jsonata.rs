@@ -37,7 +37,10 @@ fn output_may_be_any_json_value() {
         (r#""{% [1, 'a', null] %}""#, json!([1, "a", null])),
     ] {
         let w = World::start(
-            &jsonata(&format!(r#""P": {{"Type": "Pass", "Output": {expr}, "End": true}}"#), "P"),
+            &jsonata(
+                &format!(r#""P": {{"Type": "Pass", "Output": {expr}, "End": true}}"#),
+                "P",
+            ),
             "{}",
         );
         assert_eq!(w.output(), expect, "{expr}");
@@ -70,7 +73,11 @@ fn task_without_output_outputs_its_result() {
         "T",
     );
     let mut w = World::start(&def, r#"{"v": 1}"#);
-    assert_eq!(w.task("T").parameters, json!({"v": 1}), "no Arguments: the input");
+    assert_eq!(
+        w.task("T").parameters,
+        json!({"v": 1}),
+        "no Arguments: the input"
+    );
     w.succeed("T", json!([1]));
     assert_eq!(w.output(), json!([1]));
 }
@@ -119,7 +126,13 @@ fn jsonata_timeout_seconds_is_evaluated() {
     );
     let w = World::start(&def, r#"{"t": 30, "h": 10}"#);
     let d = w.details("TaskScheduled");
-    assert_eq!((d["timeoutInSeconds"].clone(), d["heartbeatInSeconds"].clone()), (json!(30), json!(10)));
+    assert_eq!(
+        (
+            d["timeoutInSeconds"].clone(),
+            d["heartbeatInSeconds"].clone()
+        ),
+        (json!(30), json!(10))
+    );
 }
 
 // ---- Assign --------------------------------------------------------------------------------
@@ -136,7 +149,11 @@ fn assign_sees_variables_as_of_state_entry_so_swaps_work() {
         ),
         "{}",
     );
-    assert_eq!(w.exited_output("Swap"), json!({"x": 1, "y": 2}), "Output sees the old values");
+    assert_eq!(
+        w.exited_output("Swap"),
+        json!({"x": 1, "y": 2}),
+        "Output sees the old values"
+    );
     assert_eq!(w.output(), json!({"x": 2, "y": 1}));
 }
 
@@ -201,8 +218,15 @@ fn jsonpath_assign_reads_the_pass_result_and_variables_via_dollar_names() {
             "C": {"Type": "Pass", "Parameters": {"a.$": "$answer", "q.$": "$question", "prev.$": "$"}, "End": true}}}"#,
         "{}",
     );
-    assert_eq!(w.exited_output("B"), json!(42), "paths see the value as of entry");
-    assert_eq!(w.output(), json!({"a": "changed", "q": "question", "prev": 42}));
+    assert_eq!(
+        w.exited_output("B"),
+        json!(42),
+        "paths see the value as of entry"
+    );
+    assert_eq!(
+        w.output(),
+        json!({"a": "changed", "q": "question", "prev": 42})
+    );
 }
 
 #[test]
@@ -229,7 +253,10 @@ fn choice_uses_the_matched_rules_assign_and_output_else_the_state_level_ones() {
     let w = World::start(&def, r#"{"ok": true}"#);
     assert_eq!(w.output(), json!({"how": "rule", "in": {"from": "rule"}}));
     let w = World::start(&def, r#"{"ok": false}"#);
-    assert_eq!(w.output(), json!({"how": "default", "in": {"from": "state"}}));
+    assert_eq!(
+        w.output(),
+        json!({"how": "default", "in": {"from": "state"}})
+    );
 }
 
 #[test]
@@ -241,12 +268,11 @@ fn choice_condition_must_be_boolean() {
     );
     let w = World::start(&def, r#"{"v": "yes"}"#);
     assert_eq!(w.error(), "States.QueryEvaluationError");
-    assert!(
-        w.cause().contains("Expected 'boolean'"),
-        "{}",
-        w.cause()
+    assert!(w.cause().contains("Expected 'boolean'"), "{}", w.cause());
+    assert_eq!(
+        w.details("EvaluationFailed")["location"],
+        "Choices[0].Condition"
     );
-    assert_eq!(w.details("EvaluationFailed")["location"], "Choices[0].Condition");
 }
 
 #[test]
@@ -387,7 +413,10 @@ fn undefined_output_field_is_query_evaluation_error_with_evaluation_failed() {
     let cause = "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined).";
     assert_eq!(
         w.failure(),
-        (Some("States.QueryEvaluationError".into()), Some(cause.into()))
+        (
+            Some("States.QueryEvaluationError".into()),
+            Some(cause.into())
+        )
     );
     assert_eq!(
         w.details("EvaluationFailed"),
@@ -399,15 +428,31 @@ fn undefined_output_field_is_query_evaluation_error_with_evaluation_failed() {
 #[test]
 fn undefined_whole_output_and_assign_name_their_fields() {
     let w = World::start(
-        &jsonata(r#""P": {"Type": "Pass", "Output": "{% $doesNotExist %}", "End": true}"#, "P"),
+        &jsonata(
+            r#""P": {"Type": "Pass", "Output": "{% $doesNotExist %}", "End": true}"#,
+            "P",
+        ),
         "{}",
     );
-    assert!(w.cause().ends_with("specified for the field 'Output' returned nothing (undefined)."), "{}", w.cause());
+    assert!(
+        w.cause()
+            .ends_with("specified for the field 'Output' returned nothing (undefined)."),
+        "{}",
+        w.cause()
+    );
     let w = World::start(
-        &jsonata(r#""P": {"Type": "Pass", "Assign": {"result": "{% $doesNotExist %}"}, "End": true}"#, "P"),
+        &jsonata(
+            r#""P": {"Type": "Pass", "Assign": {"result": "{% $doesNotExist %}"}, "End": true}"#,
+            "P",
+        ),
         "{}",
     );
-    assert!(w.cause().ends_with("specified for the field 'Assign/result' returned nothing (undefined)."), "{}", w.cause());
+    assert!(
+        w.cause()
+            .ends_with("specified for the field 'Assign/result' returned nothing (undefined)."),
+        "{}",
+        w.cause()
+    );
 }
 
 #[test]
@@ -420,7 +465,11 @@ fn evaluation_failed_in_a_later_state_points_where_its_entered_event_points() {
         ),
         "{}",
     );
-    let ev = w.history.iter().find(|e| e.kind.type_name() == "EvaluationFailed").unwrap();
+    let ev = w
+        .history
+        .iter()
+        .find(|e| e.kind.type_name() == "EvaluationFailed")
+        .unwrap();
     let entered = &w.history[3];
     assert_eq!(entered.kind.type_name(), "PassStateEntered");
     assert_eq!(ev.previous_event_id, entered.previous_event_id);
@@ -467,7 +516,13 @@ fn map_items_must_evaluate_to_an_array() {
         );
         assert_eq!(
             w.types(),
-            ["ExecutionStarted", "MapStateEntered", "EvaluationFailed", "MapStateFailed", "ExecutionFailed"]
+            [
+                "ExecutionStarted",
+                "MapStateEntered",
+                "EvaluationFailed",
+                "MapStateFailed",
+                "ExecutionFailed"
+            ]
         );
     }
 }
@@ -482,7 +537,12 @@ fn map_without_items_iterates_its_input_which_must_be_an_array() {
     assert_eq!(World::start(&def, "[1, 2]").output(), json!([1, 2]));
     let w = World::start(&def, r#""string""#);
     assert_eq!(w.error(), "States.QueryEvaluationError");
-    assert!(w.cause().ends_with("Map state input must be an array but was: \"string\""), "{}", w.cause());
+    assert!(
+        w.cause()
+            .ends_with("Map state input must be an array but was: \"string\""),
+        "{}",
+        w.cause()
+    );
 }
 
 #[test]
@@ -504,7 +564,11 @@ fn wait_seconds_and_timestamp_expressions() {
         "An error occurred while executing the state 'W' (entered at the event id #2). The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05T21:29:29"
     );
     // In a Wait state EvaluationFailed points to the WaitStateEntered itself.
-    let ev = w.history.iter().find(|e| e.kind.type_name() == "EvaluationFailed").unwrap();
+    let ev = w
+        .history
+        .iter()
+        .find(|e| e.kind.type_name() == "EvaluationFailed")
+        .unwrap();
     assert_eq!(ev.previous_event_id, 2);
 }
 
@@ -515,7 +579,10 @@ fn fail_error_and_cause_may_be_expressions() {
         "F",
     );
     let w = World::start(&def, r#"{"e": "Exception", "c": "x"}"#);
-    assert_eq!(w.failure(), (Some("Exception".into()), Some("because x".into())));
+    assert_eq!(
+        w.failure(),
+        (Some("Exception".into()), Some("because x".into()))
+    );
 }
 
 #[test]

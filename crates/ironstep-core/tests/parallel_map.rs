@@ -51,8 +51,7 @@ fn parallel_result_order_is_branch_order_not_completion_order() {
     let last_branch_event = w
         .history
         .iter()
-        .filter(|e| e.kind.type_name() == "TaskStateExited")
-        .last()
+        .rfind(|e| e.kind.type_name() == "TaskStateExited")
         .unwrap();
     assert_eq!(succeeded.previous_event_id, last_branch_event.id);
 }
@@ -74,16 +73,26 @@ fn parallel_branch_failure_aborts_running_siblings() {
         "the branch's own error propagates"
     );
     assert_eq!(w.cancelled_tasks, vec![t]);
-    assert!(w.timers.is_empty(), "the Wait and timeout timers are cancelled");
+    assert!(
+        w.timers.is_empty(),
+        "the Wait and timeout timers are cancelled"
+    );
     let failed_id = w
         .history
         .iter()
         .find(|e| e.kind.type_name() == "TaskFailed")
         .unwrap()
         .id;
-    for ty in ["TaskStateAborted", "WaitStateAborted", "ParallelStateFailed"] {
+    for ty in [
+        "TaskStateAborted",
+        "WaitStateAborted",
+        "ParallelStateFailed",
+    ] {
         let e = w.history.iter().find(|e| e.kind.type_name() == ty).unwrap();
-        assert_eq!(e.previous_event_id, failed_id, "{ty} points to the failing event");
+        assert_eq!(
+            e.previous_event_id, failed_id,
+            "{ty} points to the failing event"
+        );
     }
     w.check_invariants();
     insta::assert_snapshot!(w.render());
@@ -118,7 +127,11 @@ fn parallel_retry_restarts_every_branch() {
     );
     let mut w = World::start(&def, "{}");
     w.fail("T", "E", "c");
-    assert_eq!(types_of(&w, "ParallelStateFailed"), 0, "a retried Parallel records no failure");
+    assert_eq!(
+        types_of(&w, "ParallelStateFailed"),
+        0,
+        "a retried Parallel records no failure"
+    );
     w.fire_timer_of(TimerKind::Retry);
     assert_eq!(w.task("T").parameters, json!({"try": 1}));
     w.succeed("T", json!("t"));
@@ -218,7 +231,11 @@ fn map_max_concurrency_limits_running_iterations() {
     }
     assert_eq!(most, 2);
     assert_eq!(w.scheduled.len(), 5);
-    assert_eq!(w.output(), json!([10, 20, 30, 40, 50]), "results in item order");
+    assert_eq!(
+        w.output(),
+        json!([10, 20, 30, 40, 50]),
+        "results in item order"
+    );
     w.check_invariants();
 }
 
@@ -230,9 +247,15 @@ fn map_max_concurrency_zero_is_unlimited() {
 
 #[test]
 fn map_max_concurrency_path_reads_the_input() {
-    let w = map_with_tasks(r#""ItemsPath": "$.v", "MaxConcurrencyPath": "$.mc","#, r#"{"v": [1, 2, 3], "mc": 1}"#);
+    let w = map_with_tasks(
+        r#""ItemsPath": "$.v", "MaxConcurrencyPath": "$.mc","#,
+        r#"{"v": [1, 2, 3], "mc": 1}"#,
+    );
     assert_eq!(w.tasks.len(), 1);
-    let w = map_with_tasks(r#""ItemsPath": "$.v", "MaxConcurrencyPath": "$.mc","#, r#"{"v": [1, 2, 3], "mc": 0}"#);
+    let w = map_with_tasks(
+        r#""ItemsPath": "$.v", "MaxConcurrencyPath": "$.mc","#,
+        r#"{"v": [1, 2, 3], "mc": 0}"#,
+    );
     assert_eq!(w.tasks.len(), 3);
 }
 
@@ -247,22 +270,43 @@ fn map_max_concurrency_path_not_an_integer_is_states_runtime() {
         w.cause(),
         "An error occurred while executing the state 'M' (entered at the event id #2). The MaxConcurrencyPath field refers to value \"NoNumber\" which is not a valid integer: $.mc"
     );
-    assert_eq!(w.types(), ["ExecutionStarted", "MapStateEntered", "ExecutionFailed"]);
+    assert_eq!(
+        w.types(),
+        ["ExecutionStarted", "MapStateEntered", "ExecutionFailed"]
+    );
 }
 
 #[test]
 fn map_items_path_must_point_to_an_array() {
     for (items_path, input, detail) in [
-        ("", r#"{"a": 1}"#, "Reference path \"$\" must point to array."),
-        (r#""ItemsPath": "$.a","#, r#"{"a": "s"}"#, "Reference path \"$.a\" must point to array."),
-        (r#""ItemsPath": "$.a","#, r#"{"a": {"k": 1}}"#, "Reference path \"$.a\" must point to array."),
-        (r#""ItemsPath": "$.b","#, r#"{"a": 1}"#, "Invalid path '$.b' : No results for path: $['b']"),
+        (
+            "",
+            r#"{"a": 1}"#,
+            "Reference path \"$\" must point to array.",
+        ),
+        (
+            r#""ItemsPath": "$.a","#,
+            r#"{"a": "s"}"#,
+            "Reference path \"$.a\" must point to array.",
+        ),
+        (
+            r#""ItemsPath": "$.a","#,
+            r#"{"a": {"k": 1}}"#,
+            "Reference path \"$.a\" must point to array.",
+        ),
+        (
+            r#""ItemsPath": "$.b","#,
+            r#"{"a": 1}"#,
+            "Invalid path '$.b' : No results for path: $['b']",
+        ),
     ] {
         let w = map_with_tasks(items_path, input);
         assert_eq!(w.error(), "States.Runtime", "{input}");
         assert_eq!(
             w.cause(),
-            format!("An error occurred while executing the state 'M' (entered at the event id #2). {detail}")
+            format!(
+                "An error occurred while executing the state 'M' (entered at the event id #2). {detail}"
+            )
         );
     }
 }
@@ -279,10 +323,22 @@ fn map_iteration_failure_aborts_running_iterations() {
     });
     assert_eq!(w.failure(), (Some("E".into()), Some("c".into())));
     assert_eq!(w.cancelled_tasks, others);
-    let failing = w.history.iter().find(|e| e.kind.type_name() == "TaskFailed").unwrap().id;
+    let failing = w
+        .history
+        .iter()
+        .find(|e| e.kind.type_name() == "TaskFailed")
+        .unwrap()
+        .id;
     for e in &w.history {
         let ty = e.kind.type_name();
-        if ["MapIterationFailed", "TaskStateAborted", "MapIterationAborted", "MapStateFailed"].contains(&ty.as_str()) {
+        if [
+            "MapIterationFailed",
+            "TaskStateAborted",
+            "MapIterationAborted",
+            "MapStateFailed",
+        ]
+        .contains(&ty.as_str())
+        {
             assert_eq!(e.previous_event_id, failing, "{ty}");
         }
     }
@@ -308,8 +364,14 @@ fn map_tolerated_failure_count_lets_the_map_succeed() {
 
 #[test]
 fn map_exceeding_tolerated_failures_fails_with_exceed_tolerated_failure_threshold() {
-    for tolerance in [r#""ToleratedFailureCount": 1,"#, r#""ToleratedFailurePercentage": 50,"#] {
-        let mut w = map_with_tasks(&format!("{tolerance} \"MaxConcurrency\": 1,"), "[0, 1, 2, 3]");
+    for tolerance in [
+        r#""ToleratedFailureCount": 1,"#,
+        r#""ToleratedFailurePercentage": 50,"#,
+    ] {
+        let mut w = map_with_tasks(
+            &format!("{tolerance} \"MaxConcurrency\": 1,"),
+            "[0, 1, 2, 3]",
+        );
         w.drive(|t| {
             if t.parameters.as_i64().unwrap() < 3 {
                 Err(("E".into(), "c".into()))
@@ -351,10 +413,15 @@ fn map_tolerance_path_values_are_validated() {
         w.cause()
     };
     let p = "An error occurred while executing the state 'M' (entered at the event id #2). ";
-    assert_eq!(run("ToleratedFailureCountPath", json!(-1)), format!("{p}ToleratedFailureCount cannot be negative."));
+    assert_eq!(
+        run("ToleratedFailureCountPath", json!(-1)),
+        format!("{p}ToleratedFailureCount cannot be negative.")
+    );
     assert_eq!(
         run("ToleratedFailureCountPath", json!("NoNumber")),
-        format!("{p}The ToleratedFailureCountPath field refers to value \"NoNumber\" which is not a valid integer: $.t")
+        format!(
+            "{p}The ToleratedFailureCountPath field refers to value \"NoNumber\" which is not a valid integer: $.t"
+        )
     );
     for bad in [json!(-1), json!(-1.1), json!(100.1)] {
         assert_eq!(
@@ -364,7 +431,9 @@ fn map_tolerance_path_values_are_validated() {
     }
     assert_eq!(
         run("ToleratedFailurePercentagePath", json!("NoNumber")),
-        format!("{p}The ToleratedFailurePercentagePath field refers to value \"NoNumber\" which is not a valid float: $.t")
+        format!(
+            "{p}The ToleratedFailurePercentagePath field refers to value \"NoNumber\" which is not a valid float: $.t"
+        )
     );
 }
 
@@ -378,7 +447,10 @@ fn map_retry_restarts_the_whole_state_with_a_new_map_state_started() {
     );
     let mut w = w;
     w.run_timers();
-    assert_eq!(w.failure(), (Some("ItemError".into()), Some("bad item".into())));
+    assert_eq!(
+        w.failure(),
+        (Some("ItemError".into()), Some("bad item".into()))
+    );
     assert_eq!(types_of(&w, "MapStateStarted"), 3);
     assert_eq!(types_of(&w, "MapStateFailed"), 1);
     w.check_invariants();
@@ -396,8 +468,16 @@ fn map_catch_exits_the_map_to_the_catcher() {
         "[1]",
     );
     assert_eq!(w.output(), json!({"Error": null, "Cause": null}));
-    let exited = w.history.iter().find(|e| e.kind.type_name() == "MapStateExited").unwrap();
-    let failed = w.history.iter().find(|e| e.kind.type_name() == "MapStateFailed").unwrap();
+    let exited = w
+        .history
+        .iter()
+        .find(|e| e.kind.type_name() == "MapStateExited")
+        .unwrap();
+    let failed = w
+        .history
+        .iter()
+        .find(|e| e.kind.type_name() == "MapStateFailed")
+        .unwrap();
     assert_eq!(exited.previous_event_id, failed.id);
 }
 

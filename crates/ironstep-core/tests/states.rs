@@ -16,7 +16,8 @@ fn wait(field: &str, input: &str) -> World {
     )
 }
 
-const PREFIX_W: &str = "An error occurred while executing the state 'W' (entered at the event id #2). ";
+const PREFIX_W: &str =
+    "An error occurred while executing the state 'W' (entered at the event id #2). ";
 
 // ---- Pass ----------------------------------------------------------------------------------
 
@@ -90,7 +91,10 @@ fn fail_with_error_and_cause_fails_the_execution_right_after_entering() {
         r#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "SomeFailure", "Cause": "because"}}}"#,
         "{}",
     );
-    assert_eq!(w.failure(), (Some("SomeFailure".into()), Some("because".into())));
+    assert_eq!(
+        w.failure(),
+        (Some("SomeFailure".into()), Some("because".into()))
+    );
     assert_eq!(
         w.types(),
         ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
@@ -205,11 +209,26 @@ fn wait_seconds_path_reads_a_non_negative_integer() {
 #[test]
 fn wait_seconds_path_errors_have_aws_texts() {
     let cases = [
-        (r#"{"s": -1}"#, "The SecondsPath parameter references a negative value: $.s == -1"),
-        (r#"{"s": 1.5}"#, "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5"),
-        (r#"{"s": -1.5}"#, "The SecondsPath parameter cannot be parsed as a long value: $.s == -1.5"),
-        (r#"{"s": "3"}"#, "The SecondsPath parameter cannot be parsed as a long value: $.s == \"3\""),
-        ("{}", "The SecondsPath parameter does not reference an input value: $.s"),
+        (
+            r#"{"s": -1}"#,
+            "The SecondsPath parameter references a negative value: $.s == -1",
+        ),
+        (
+            r#"{"s": 1.5}"#,
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5",
+        ),
+        (
+            r#"{"s": -1.5}"#,
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == -1.5",
+        ),
+        (
+            r#"{"s": "3"}"#,
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == \"3\"",
+        ),
+        (
+            "{}",
+            "The SecondsPath parameter does not reference an input value: $.s",
+        ),
     ];
     for (input, detail) in cases {
         let w = wait(r#""SecondsPath": "$.s""#, input);

@@ -48,13 +48,19 @@ fn retry_delays(w: &World) -> Vec<i64> {
 #[test]
 fn service_task_records_scheduled_started_succeeded_exited() {
     let mut w = World::start(
-        &machine(LAMBDA, r#""Parameters": {"FunctionName": "f", "Payload.$": "$"},"#),
+        &machine(
+            LAMBDA,
+            r#""Parameters": {"FunctionName": "f", "Payload.$": "$"},"#,
+        ),
         r#"{"a": 1}"#,
     );
     assert_eq!(w.tasks.len(), 1);
     let t = w.task("T");
     assert_eq!(t.resource, LAMBDA);
-    assert_eq!(t.parameters, json!({"FunctionName": "f", "Payload": {"a": 1}}));
+    assert_eq!(
+        t.parameters,
+        json!({"FunctionName": "f", "Payload": {"a": 1}})
+    );
     assert_eq!(t.task_id, 3, "the task id is the TaskScheduled event id");
     assert_eq!(t.attempt, 0);
     assert!(t.token.is_none());
@@ -74,7 +80,10 @@ fn legacy_lambda_resource_records_lambda_function_events() {
 
 #[test]
 fn activity_task_records_activity_events_with_worker_name() {
-    let mut w = World::start(&machine(ACTIVITY, r#""TimeoutSeconds": 60,"#), r#"{"a": 1}"#);
+    let mut w = World::start(
+        &machine(ACTIVITY, r#""TimeoutSeconds": 60,"#),
+        r#"{"a": 1}"#,
+    );
     let t = w.task("T");
     assert!(t.token.is_some(), "activities hand out a token");
     w.input(Input::TaskStarted {
@@ -216,7 +225,11 @@ fn retry_first_matching_retrier_decides_and_an_exhausted_one_does_not_fall_throu
     );
     w.drive(|_| Err(("E".into(), "c".into())));
     assert_eq!(w.error(), "E");
-    assert_eq!(w.scheduled.len(), 2, "the States.ALL retrier is never used for E");
+    assert_eq!(
+        w.scheduled.len(),
+        2,
+        "the States.ALL retrier is never used for E"
+    );
 }
 
 #[test]
@@ -281,7 +294,10 @@ fn retry_jitter_full_is_bounded_by_the_computed_delay_and_follows_the_entropy() 
     }
     assert_eq!(run(1), a, "same entropy, same delays");
     let others: Vec<Vec<i64>> = (2..6).map(run).collect();
-    assert!(others.iter().any(|o| *o != a), "the delay depends on the entropy");
+    assert!(
+        others.iter().any(|o| *o != a),
+        "the delay depends on the entropy"
+    );
     // The draw is uniform in [0, 1): with a constant source the delay is that fraction.
     struct Half;
     impl ironstep_core::Entropy for Half {
@@ -325,7 +341,10 @@ fn retry_jitter_full_is_bounded_by_the_computed_delay_and_follows_the_entropy() 
 #[test]
 fn retry_states_all_matches_everything_but_states_runtime() {
     let mut w = World::start(
-        &machine(LAMBDA, r#""Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],"#),
+        &machine(
+            LAMBDA,
+            r#""Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],"#,
+        ),
         "{}",
     );
     w.input(Input::TaskFailed {
@@ -333,7 +352,11 @@ fn retry_states_all_matches_everything_but_states_runtime() {
         error: None,
         cause: None,
     });
-    assert_eq!(w.started_timers.len(), 1, "an error without a name is retried by States.ALL");
+    assert_eq!(
+        w.started_timers.len(),
+        1,
+        "an error without a name is retried by States.ALL"
+    );
 }
 
 #[test]
@@ -394,7 +417,10 @@ fn catch_result_path_puts_the_error_object_into_the_raw_input() {
             "ExecutionSucceeded"
         ]
     );
-    assert_eq!(w.history[5].previous_event_id, 5, "TaskStateExited follows TaskFailed");
+    assert_eq!(
+        w.history[5].previous_event_id, 5,
+        "TaskStateExited follows TaskFailed"
+    );
 }
 
 #[test]
@@ -428,7 +454,10 @@ fn catch_runs_only_after_retries_are_exhausted() {
 #[test]
 fn failure_without_error_or_cause_reaches_the_catcher_as_nulls() {
     let mut w = World::start(
-        &machine(CALLBACK, r#""Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],"#),
+        &machine(
+            CALLBACK,
+            r#""Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],"#,
+        ),
         "{}",
     );
     let task_id = w.task("T").task_id;
@@ -451,11 +480,18 @@ fn timeout_seconds_times_the_task_out_with_states_timeout() {
     let mut w = World::start(&machine(LAMBDA, r#""TimeoutSeconds": 5,"#), "{}");
     assert_eq!(w.details("TaskScheduled")["timeoutInSeconds"], 5);
     assert_eq!(w.task("T").timeout_seconds, Some(5));
-    assert!(w.started_timers.contains(&(1, T0 + 5000, TimerKind::TaskTimeout)));
+    assert!(
+        w.started_timers
+            .contains(&(1, T0 + 5000, TimerKind::TaskTimeout))
+    );
     let task_id = w.task("T").task_id;
     w.fire_timer_of(TimerKind::TaskTimeout);
     assert_eq!(w.failure(), (Some("States.Timeout".into()), None));
-    assert_eq!(w.cancelled_tasks, vec![task_id], "the timed-out task is cancelled");
+    assert_eq!(
+        w.cancelled_tasks,
+        vec![task_id],
+        "the timed-out task is cancelled"
+    );
     insta::assert_snapshot!(w.render());
 }
 
@@ -487,11 +523,17 @@ fn a_task_result_cancels_its_timeout_and_heartbeat_timers() {
 #[test]
 fn timeout_seconds_path_reads_the_effective_input() {
     let mut w = World::start(
-        &machine(LAMBDA, r#""InputPath": "$.in", "TimeoutSecondsPath": "$.t","#),
+        &machine(
+            LAMBDA,
+            r#""InputPath": "$.in", "TimeoutSecondsPath": "$.t","#,
+        ),
         r#"{"in": {"t": 7}}"#,
     );
     assert_eq!(w.details("TaskScheduled")["timeoutInSeconds"], 7);
-    assert!(w.started_timers.contains(&(1, T0 + 7000, TimerKind::TaskTimeout)));
+    assert!(
+        w.started_timers
+            .contains(&(1, T0 + 7000, TimerKind::TaskTimeout))
+    );
     w.fire_timer_of(TimerKind::TaskTimeout);
     assert_eq!(w.error(), "States.Timeout");
 }
@@ -508,7 +550,10 @@ fn timeout_seconds_path_to_a_non_positive_value_is_states_runtime() {
 #[test]
 fn heartbeat_resets_on_each_heartbeat_and_expires_as_states_timeout() {
     let mut w = World::start(
-        &machine(CALLBACK, r#""HeartbeatSeconds": 10, "TimeoutSeconds": 100,"#),
+        &machine(
+            CALLBACK,
+            r#""HeartbeatSeconds": 10, "TimeoutSeconds": 100,"#,
+        ),
         "{}",
     );
     assert_eq!(w.details("TaskScheduled")["heartbeatInSeconds"], 10);
@@ -562,7 +607,10 @@ fn task_timeout_is_not_matched_by_states_heartbeat_timeout() {
 #[test]
 fn wait_for_task_token_records_submitted_then_the_callback_result() {
     let mut w = World::start(
-        &machine(CALLBACK, r#""Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},"#),
+        &machine(
+            CALLBACK,
+            r#""Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},"#,
+        ),
         "{}",
     );
     let t = w.task("T");
@@ -596,7 +644,10 @@ fn a_retried_callback_task_gets_a_fresh_token() {
     );
     let first = w.task("T").token.unwrap();
     w.fail("T", "E", "c");
-    assert!(w.exec.open_tokens().is_empty(), "no token is open during the back-off");
+    assert!(
+        w.exec.open_tokens().is_empty(),
+        "no token is open during the back-off"
+    );
     w.fire_next_timer();
     let second = w.task("T").token.unwrap();
     assert_ne!(first, second);
@@ -608,7 +659,10 @@ fn a_retried_callback_task_gets_a_fresh_token() {
 #[test]
 fn oversized_service_result_is_data_limit_exceeded_naming_the_service_and_catchable() {
     let mut w = World::start(
-        &machine(LAMBDA, r#""Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],"#),
+        &machine(
+            LAMBDA,
+            r#""Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],"#,
+        ),
         "{}",
     );
     let big = "x".repeat(ironstep_core::PAYLOAD_LIMIT);
@@ -627,7 +681,10 @@ fn oversized_service_result_is_data_limit_exceeded_naming_the_service_and_catcha
 #[test]
 fn oversized_legacy_lambda_result_names_the_function_arn() {
     let mut w = World::start(
-        &machine(LEGACY_LAMBDA, r#""Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Caught"}],"#),
+        &machine(
+            LEGACY_LAMBDA,
+            r#""Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Caught"}],"#,
+        ),
         "{}",
     );
     // Multi-byte characters count by their UTF-8 size.
@@ -635,7 +692,9 @@ fn oversized_legacy_lambda_result_names_the_function_arn() {
     w.succeed("T", Value::String(big));
     assert_eq!(
         w.output()["Cause"],
-        format!("The state/task '{LEGACY_LAMBDA}' returned a result with a size exceeding the maximum number of bytes service limit.")
+        format!(
+            "The state/task '{LEGACY_LAMBDA}' returned a result with a size exceeding the maximum number of bytes service limit."
+        )
     );
     assert_eq!(w.types()[4], "LambdaFunctionFailed");
 }
@@ -658,7 +717,11 @@ fn stop_while_a_task_runs_aborts_and_cancels_the_task_and_its_timers() {
         })
     );
     assert_eq!(w.cancelled_tasks, vec![task_id]);
-    assert!(w.timers.is_empty(), "every timer is cancelled: {:?}", w.timers);
+    assert!(
+        w.timers.is_empty(),
+        "every timer is cancelled: {:?}",
+        w.timers
+    );
     let last = w.history.last().unwrap();
     assert_eq!(last.kind.type_name(), "ExecutionAborted");
     assert_eq!(last.previous_event_id, 0);

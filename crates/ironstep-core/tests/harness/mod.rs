@@ -229,7 +229,10 @@ impl World {
 
     /// Answer every pending task (oldest first) with `answer` until none is left or the
     /// execution closes; retry and Wait timers fire as needed.
-    pub fn drive(&mut self, mut answer: impl FnMut(&TaskRequest) -> Result<Value, (String, String)>) {
+    pub fn drive(
+        &mut self,
+        mut answer: impl FnMut(&TaskRequest) -> Result<Value, (String, String)>,
+    ) {
         loop {
             if self.exec.outcome().is_some() {
                 return;
@@ -318,7 +321,9 @@ impl World {
             .iter()
             .map(|e| e.to_json(true))
             .find(|e| {
-                e["type"].as_str().is_some_and(|t| t.ends_with("StateExited"))
+                e["type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("StateExited"))
                     && e["stateExitedEventDetails"]["name"] == state
             })
             .unwrap_or_else(|| panic!("{state} never exited:\n{}", self.render()));
@@ -369,7 +374,12 @@ pub fn render(history: &[HistoryEvent]) -> String {
         }
         let secs = (e.timestamp - start) as f64 / 1000.0;
         let line = if details.is_empty() {
-            format!("{:>3} <{:<3} +{secs}s {}", e.id, e.previous_event_id, j["type"].as_str().unwrap())
+            format!(
+                "{:>3} <{:<3} +{secs}s {}",
+                e.id,
+                e.previous_event_id,
+                j["type"].as_str().unwrap()
+            )
         } else {
             format!(
                 "{:>3} <{:<3} +{secs}s {} {}",
@@ -403,7 +413,8 @@ pub fn check_history(history: &[HistoryEvent]) {
                 e.id
             );
             assert!(
-                !history[i - 1].kind.is_terminal() || matches!(e.kind, ironstep_core::EventKind::ExecutionRedriven { .. }),
+                !history[i - 1].kind.is_terminal()
+                    || matches!(e.kind, ironstep_core::EventKind::ExecutionRedriven { .. }),
                 "event after the terminal one:\n{}",
                 text()
             );
