@@ -502,3 +502,18 @@ fn stop_aborts_a_running_map_and_cancels_its_tasks() {
     assert_eq!(w.types().last().unwrap(), "ExecutionAborted");
     assert!(!w.types().contains(&"MapStateAborted".to_string()));
 }
+
+#[test]
+fn states_runtime_in_a_branch_is_not_caught_by_the_parallel_catcher() {
+    let w = World::start(
+        r#"{"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Next": "Done",
+            "Retry": [{"ErrorEquals": ["States.ALL"]}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
+            "Branches": [{"StartAt": "Bad", "States": {"Bad": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}]},
+            "Done": {"Type": "Pass", "End": true}}}"#,
+        "{}",
+    );
+    assert_eq!(w.error(), "States.Runtime");
+    assert!(w.started_timers.is_empty(), "not retried either");
+    assert_eq!(types_of(&w, "ParallelStateFailed"), 1);
+}

@@ -4,7 +4,7 @@
 mod harness;
 
 use harness::{CALLBACK, LAMBDA, T0, World};
-use ironstep_core::{Input, Outcome, SeededEntropy, TimerKind};
+use ironstep_core::{Input, Outcome, TimerKind};
 use serde_json::{Value, json};
 
 const LEGACY_LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
@@ -559,7 +559,9 @@ fn heartbeat_resets_on_each_heartbeat_and_expires_as_states_timeout() {
     assert_eq!(w.details("TaskScheduled")["heartbeatInSeconds"], 10);
     let task_id = w.task("T").task_id;
     w.advance(8000);
+    let before = w.history.len();
     w.input(Input::Heartbeat { task_id });
+    assert_eq!(before, w.history.len(), "heartbeats record no event");
     let hb: Vec<i64> = w
         .timers
         .iter()
@@ -567,8 +569,6 @@ fn heartbeat_resets_on_each_heartbeat_and_expires_as_states_timeout() {
         .map(|((due, _), _)| *due)
         .collect();
     assert_eq!(hb, [T0 + 18_000], "the heartbeat clock restarts");
-    let before = w.history.len();
-    assert_eq!(before, w.history.len(), "heartbeats record no event");
     w.fire_next_timer();
     assert_eq!(w.now, T0 + 18_000);
     assert_eq!(w.failure(), (Some("States.Timeout".into()), None));
@@ -752,5 +752,27 @@ fn task_events_carry_the_virtual_time_of_their_input() {
     w.succeed("T", json!(1));
     let ts: Vec<i64> = w.history.iter().map(|e| e.timestamp - T0).collect();
     assert_eq!(ts, [0, 0, 0, 0, 2500, 2500, 2500, 2500, 2500]);
-    let _ = SeededEntropy(0);
+}
+
+#[test]
+fn credentials_role_is_recorded_on_task_scheduled() {
+    let w = World::start(
+        &machine(LAMBDA, r#""Credentials": {"RoleArn.$": "$.role"},"#),
+        r#"{"role": "arn:aws:iam::111111111111:role/other"}"#,
+    );
+    assert_eq!(
+        w.details("TaskScheduled")["taskCredentials"],
+        json!({"roleArn": "arn:aws:iam::111111111111:role/other"})
+    );
+}
+
+#[test]
+fn a_heartbeat_for_a_task_without_heartbeat_seconds_changes_nothing() {
+    let mut w = World::start(&machine(CALLBACK, ""), "{}");
+    let task_id = w.task("T").task_id;
+    w.input(Input::Heartbeat { task_id });
+    assert!(w.timers.is_empty());
+    assert_eq!(w.history.len(), 4);
+    w.succeed("T", json!(1));
+    assert_eq!(w.output(), json!(1));
 }
