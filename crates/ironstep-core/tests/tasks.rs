@@ -339,7 +339,7 @@ fn retry_jitter_full_is_bounded_by_the_computed_delay_and_follows_the_entropy() 
 }
 
 #[test]
-fn retry_states_all_matches_everything_but_states_runtime() {
+fn retry_states_all_matches_a_failure_without_an_error_name() {
     let mut w = World::start(
         &machine(
             LAMBDA,
