@@ -2081,12 +2081,17 @@ impl Execution {
         };
         let text = self.text(&result);
         if text.len() > PAYLOAD_LIMIT {
+            // AWS names an optimized integration by its service (`'lambda'`) and a legacy
+            // Lambda or activity task by its ARN (both recorded).
+            let culprit = match run.flavour {
+                TaskFlavour::Service => task.resource.resource_type().to_string(),
+                TaskFlavour::Lambda | TaskFlavour::Activity => task.resource_text.clone(),
+            };
             self.frame(fid).phase = Phase::Task(run);
             let err = StateError::new(
                 "States.DataLimitExceeded",
                 format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    task.resource_text
+                    "The state/task '{culprit}' returned a result with a size exceeding the maximum number of bytes service limit."
                 ),
             );
             self.task_failed_inner(cx, fid, err, false);
