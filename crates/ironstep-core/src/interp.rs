@@ -32,6 +32,9 @@ type Assignments = Vec<(String, Value)>;
 /// AWS's history limit for Standard executions; event 25,000 is the `ExecutionFailed`.
 pub const HISTORY_LIMIT: u64 = 25_000;
 
+/// Bytes of variables an execution may store (AWS: 10 MiB).
+pub const VARIABLES_LIMIT: usize = 10 * 1024 * 1024;
+
 /// The payload limit for inputs, outputs and results (256 KiB, UTF-8 bytes).
 pub const PAYLOAD_LIMIT: usize = 262_144;
 
@@ -918,6 +921,17 @@ impl Execution {
             && matches!(next, Transition::Next(_))
             && !matches!(state.kind, StateKind::Succeed(_)))
         .then(|| output_text.clone());
+        if !assigned.is_empty()
+            && let Some(why) = self.assignment_over_limit(fid, &assigned)
+        {
+            let err = StateError::new(
+                "States.DataLimitExceeded",
+                format!("The state/task '{}' {why}", state.name),
+            );
+            let prev = self.frame(fid).prev;
+            self.frame_failed(cx, fid, err, prev);
+            return;
+        }
         let assigned_variables = if assigned.is_empty() {
             None
         } else {
@@ -1016,6 +1030,40 @@ impl Execution {
             }
             _ => self.frame_failed(cx, fid, err, failing),
         }
+    }
+
+    /// AWS's variable quotas: one variable at most 256 KiB, one `Assign` at most 256 KiB in
+    /// all, and (checked here per scope) at most 10 MiB stored. The error name is AWS's data
+    /// limit error; the cause wording is ours (no recording shows it).
+    fn assignment_over_limit(&self, fid: u32, assigned: &Assignments) -> Option<String> {
+        let mut batch = 0usize;
+        for (name, v) in assigned {
+            let n = json::serialized_len(v);
+            if n > PAYLOAD_LIMIT {
+                return Some(format!(
+                    "assigned the variable '{name}' a value of {n} bytes, over the limit of {PAYLOAD_LIMIT} bytes for one variable."
+                ));
+            }
+            batch += n;
+        }
+        if batch > PAYLOAD_LIMIT {
+            return Some(format!(
+                "assigned {batch} bytes of variables at once, over the limit of {PAYLOAD_LIMIT} bytes for one Assign."
+            ));
+        }
+        let frame = self.frames[fid as usize].as_ref()?;
+        let kept: usize = frame
+            .vars
+            .iter()
+            .filter(|(k, _)| !assigned.iter().any(|(a, _)| a == *k))
+            .map(|(_, v)| json::serialized_len(v))
+            .sum();
+        (kept + batch > VARIABLES_LIMIT).then(|| {
+            format!(
+                "would store {} bytes of variables, over the limit of {VARIABLES_LIMIT} bytes per execution.",
+                kept + batch
+            )
+        })
     }
 
     fn fail_frame_data_limit(&mut self, cx: &mut Cx<'_, '_>, fid: u32, state: &State, what: &str) {

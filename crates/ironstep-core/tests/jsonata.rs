@@ -595,3 +595,55 @@ fn a_jsonata_state_in_a_jsonpath_machine_and_back() {
     );
     assert_eq!(w.output(), json!({"w": 2}));
 }
+
+// ---- variable quotas -------------------------------------------------------------------------
+
+/// AWS caps one variable at 256 KiB and one `Assign` at 256 KiB in all.
+#[test]
+fn a_variable_over_256_kib_fails_with_data_limit_exceeded() {
+    // The state's input and output stay small; only the variable is big.
+    let w = World::start(
+        &jsonata(
+            r#""A": {"Type": "Pass", "Assign": {"big": "{% $join($map([1..300], function($i) { $states.input.s })) %}"}, "Next": "B"},
+               "B": {"Type": "Pass", "End": true}"#,
+            "A",
+        ),
+        &json!({ "s": "x".repeat(1000) }).to_string(),
+    );
+    let (error, cause) = w.failure();
+    assert_eq!(error.as_deref(), Some("States.DataLimitExceeded"));
+    assert!(
+        cause
+            .as_deref()
+            .is_some_and(|c| c.starts_with("The state/task 'A' assigned the variable 'big'")),
+        "{cause:?}"
+    );
+}
+
+#[test]
+fn one_assign_over_256_kib_in_all_fails_even_when_each_variable_fits() {
+    let half = "y".repeat(140_000);
+    let w = World::start(
+        &jsonata(
+            r#""A": {"Type": "Pass", "Assign": {"a": "{% $states.input.s %}", "b": "{% $states.input.s %}"}, "End": true}"#,
+            "A",
+        ),
+        &json!({ "s": half }).to_string(),
+    );
+    let (error, cause) = w.failure();
+    assert_eq!(error.as_deref(), Some("States.DataLimitExceeded"));
+    assert!(cause.unwrap_or_default().contains("for one Assign"));
+}
+
+#[test]
+fn variables_within_the_quotas_are_kept() {
+    let w = World::start(
+        &jsonata(
+            r#""A": {"Type": "Pass", "Assign": {"a": "{% $states.input.s %}"}, "Next": "B"},
+               "B": {"Type": "Pass", "Output": "{% $length($a) %}", "End": true}"#,
+            "A",
+        ),
+        &json!({ "s": "z".repeat(200_000) }).to_string(),
+    );
+    assert_eq!(w.output(), json!(200_000));
+}
