@@ -1,9 +1,10 @@
-//! The AWS SDK for Rust (`aws-sdk-sfn`) against a real `ironstep serve`: executions, history,
-//! typed errors, activities with task tokens, and `StartSyncExecution` (whose `sync-` host prefix
-//! an interceptor removes, the setup the README recommends for local endpoints).
+//! The AWS SDK for Rust (`aws-sdk-sfn`) against ironstep's HTTP server (the same router and
+//! server loop as `ironstep serve`, over an engine on a SQLite store in a temporary directory):
+//! executions, history, typed errors, activities with task tokens, and `StartSyncExecution`
+//! (whose `sync-` host prefix an interceptor removes, the setup the README recommends for local
+//! endpoints).
 
-mod common;
-
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::Client;
@@ -15,7 +16,49 @@ use aws_sdk_sfn::error::{BoxError, ProvideErrorMetadata};
 use aws_sdk_sfn::types::{
     ExecutionStatus, HistoryEventType, StateMachineType, SyncExecutionStatus,
 };
-use common::serve;
+use ironstep_runtime::{Engine, EngineConfig, SystemClock};
+
+/// A server on a free port; dropped with the test (its runtime ends).
+struct Server {
+    endpoint: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn endpoint(&self) -> String {
+        self.endpoint.clone()
+    }
+}
+
+async fn serve() -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = ironstep_store_sqlite::SqliteStore::open(
+        dir.path(),
+        ironstep_store_sqlite::SqliteOptions::default(),
+    )
+    .expect("SQLite store");
+    let engine = Engine::start(
+        EngineConfig::default(),
+        Arc::new(store),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("engine");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = ironstep_api::guard(ironstep_api::router(engine));
+    tokio::spawn(ironstep_api::server::serve(
+        listener,
+        app,
+        std::future::pending::<()>(),
+    ));
+    Server {
+        endpoint,
+        _dir: dir,
+    }
+}
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/test";
 
@@ -71,9 +114,9 @@ async fn wait_closed(
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_sdk_runs_a_standard_execution_and_reads_its_history() {
-    let s = serve(&[]);
+    let s = serve().await;
     let sfn = client(&s.endpoint());
     let definition = r#"{
       "StartAt": "Greet",
@@ -146,9 +189,9 @@ async fn rust_sdk_runs_a_standard_execution_and_reads_its_history() {
     assert_eq!(listed.executions()[0].name(), "first");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_sdk_gets_typed_errors() {
-    let s = serve(&[]);
+    let s = serve().await;
     let sfn = client(&s.endpoint());
     let missing = sfn
         .describe_execution()
@@ -202,9 +245,9 @@ async fn rust_sdk_gets_typed_errors() {
     assert!(dup.is_execution_already_exists(), "{dup:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_sdk_activity_worker_answers_with_its_task_token() {
-    let s = serve(&[]);
+    let s = serve().await;
     let sfn = client(&s.endpoint());
     let activity = sfn
         .create_activity()
@@ -270,9 +313,9 @@ async fn rust_sdk_activity_worker_answers_with_its_task_token() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_sdk_start_sync_execution_runs_an_express_machine() {
-    let s = serve(&[]);
+    let s = serve().await;
     let sfn = client(&s.endpoint());
     let sm = sfn
         .create_state_machine()
