@@ -354,3 +354,62 @@ fn nested_parents_and_callbacks_survive_sigkill() {
         kills()
     );
 }
+
+/// A second `ironstep serve` on a data directory in use, and a corrupt database file: a clear
+/// error naming the problem and a non-zero exit, never a damaged database.
+#[test]
+fn a_busy_or_corrupt_data_directory_is_refused_with_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let first = serve_in(&dir, &[]);
+    let second = Command::new(common::bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", common::free_port()),
+        ])
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .expect("second serve");
+    assert_eq!(second.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("is in use by another ironstep"), "{err}");
+    // The first server is unharmed.
+    assert_eq!(
+        py_env(
+            &first,
+            &[],
+            "print(len(sfn.list_state_machines()['stateMachines']))"
+        )
+        .trim(),
+        "0"
+    );
+    // Stop it cleanly (the database is checkpointed), then damage the file's header.
+    let pid = first.child.id().to_string();
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    let mut first = first;
+    let _ = first.child.wait();
+    let db = dir.join("ironstep.db");
+    let mut bytes = std::fs::read(&db).expect("database file");
+    bytes[..16].copy_from_slice(b"not a database!!");
+    std::fs::write(&db, &bytes).expect("write");
+    let corrupt = Command::new(common::bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", common::free_port()),
+        ])
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .expect("serve on corrupt data");
+    assert_eq!(corrupt.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&corrupt.stderr);
+    assert!(err.contains("is not a usable ironstep database"), "{err}");
+    // Nothing was written over the damaged file.
+    assert_eq!(std::fs::read(&db).expect("database file"), bytes);
+}
