@@ -19,7 +19,8 @@ fn default_node_sdk() -> Option<PathBuf> {
 pub async fn open(args: &ServeArgs, engine: &Engine) -> anyhow::Result<Functions> {
     let mut config = match args.store {
         StoreKind::Memory => FunctionsConfig::new(),
-        StoreKind::Sqlite => FunctionsConfig::persistent(&args.data_dir),
+        // Functions are this node's own files, also when executions live in PostgreSQL.
+        StoreKind::Sqlite | StoreKind::Postgres(_) => FunctionsConfig::persistent(&args.data_dir),
     };
     config.region = args.engine.region.clone();
     config.account_id = args.engine.account.clone();

@@ -3,6 +3,7 @@
 mod cli;
 mod functions;
 mod lambda;
+mod nodes;
 mod run;
 mod serve;
 mod validate;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(a) => serve::main(a),
         cli::Command::Run(a) => run::main(a),
         cli::Command::Validate(a) => validate::main(a),
+        cli::Command::Nodes(a) => nodes::main(a),
     };
     match result {
         Ok(code) => code,
