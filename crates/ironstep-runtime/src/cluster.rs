@@ -245,6 +245,11 @@ async fn poll_once(engine: &Engine) -> usize {
     }
     match c.claim_due_timers(engine.now(), 256).await {
         Ok(list) => {
+            if !list.is_empty() {
+                // A node fires the timers it set itself: these are a dead (or departed)
+                // node's.
+                tracing::info!(count = list.len(), "taking over due timers of another node");
+            }
             for t in list {
                 let e = engine.clone();
                 tokio::spawn(async move { fire_claimed(&e, t).await });
