@@ -262,24 +262,28 @@ async fn poll_once(engine: &Engine) -> usize {
 
 async fn fire_claimed(engine: &Engine, t: TimerRecord) {
     engine.inner.timers.cancel(&t.execution_arn, t.timer_id);
-    engine
-        .deliver(
-            &t.execution_arn,
-            Input::TimerFired {
-                timer_id: t.timer_id,
-            },
-        )
-        .await;
-    finish_timer(engine, &t.execution_arn, t.timer_id).await;
+    fire_timer(engine, &t.execution_arn, t.timer_id).await;
 }
 
-/// A fired timer's row goes (it stays only if this node died before getting here, and then
-/// fires again for another node, as a stale no-op).
-pub(crate) async fn finish_timer(engine: &Engine, arn: &str, timer_id: u64) {
-    if let Some(c) = engine.inner.store.cluster()
-        && let Err(e) = c.finish_timer(arn, timer_id).await
+/// Fire a timer and delete its row once the execution took it (a shared store keeps no fired
+/// timer: another node would fire it again). When the delivery fails the row stays, and the
+/// timer fires again once this node's claim on it expires.
+pub(crate) async fn fire_timer(engine: &Engine, arn: &str, timer_id: u64) {
+    match engine
+        .try_deliver(arn, Input::TimerFired { timer_id })
+        .await
     {
-        tracing::warn!(execution = arn, "could not delete a fired timer: {e}");
+        Ok(_) => {
+            if let Some(c) = engine.inner.store.cluster()
+                && let Err(e) = c.finish_timer(arn, timer_id).await
+            {
+                tracing::warn!(execution = arn, "could not delete a fired timer: {e}");
+            }
+        }
+        Err(e) => tracing::warn!(
+            execution = arn,
+            "a timer could not fire (it fires again later): {e}"
+        ),
     }
 }
 

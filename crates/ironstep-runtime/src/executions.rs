@@ -620,6 +620,18 @@ impl Engine {
     /// Deliver an input to an execution (loading it from the store if it was evicted). Inputs
     /// for unknown or closed executions are dropped.
     pub(crate) async fn deliver(&self, arn: &str, input: Input) {
+        if self.inner.store.cluster().is_some() {
+            // Cluster mode: a transient failure (another node's step in the way, a database
+            // hiccup) is retried before the input is given up; after that, the execution's
+            // lease expires and the node adopting it dispatches its tasks again.
+            for pause in [50u64, 200, 800] {
+                match self.try_deliver(arn, input.clone()).await {
+                    Ok(_) => return,
+                    Err(e) => tracing::debug!(execution = arn, "delivery failed, retrying: {e}"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+        }
         if let Err(e) = self.try_deliver(arn, input).await {
             tracing::warn!(execution = arn, "could not deliver an input: {e}");
         }

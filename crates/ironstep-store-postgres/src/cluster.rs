@@ -74,6 +74,7 @@ impl Cluster for PgStore {
         .map(|_| ())
     }
 
+    /// A lease row locked by a commit in flight is skipped: that commit renews it.
     async fn heartbeat(&self, held: &[String], metrics: &str) -> Result<u64, StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| backend(&e))?;
@@ -104,7 +105,9 @@ impl Cluster for PgStore {
         let renew = tx
             .prepare_cached(&format!(
                 "UPDATE executions SET lease_until = {NOW} + $2
-                 WHERE owner = $1 AND arn = ANY($3) AND status = 'RUNNING'"
+                 WHERE id IN (SELECT id FROM executions
+                    WHERE owner = $1 AND arn = ANY($3) AND status = 'RUNNING'
+                    ORDER BY arn FOR UPDATE SKIP LOCKED)"
             ))
             .await
             .map_err(|e| backend(&e))?;
@@ -120,7 +123,10 @@ impl Cluster for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| backend(&e))?;
         for sql in [
-            "UPDATE executions SET owner = NULL, lease_until = NULL WHERE owner = $1".to_string(),
+            // Rows are locked in ARN order, the writers' order (see the writer).
+            "UPDATE executions SET owner = NULL, lease_until = NULL
+             WHERE id IN (SELECT id FROM executions WHERE owner = $1 ORDER BY arn FOR UPDATE)"
+                .to_string(),
             "UPDATE timers SET owner = NULL, lease_until = NULL WHERE owner = $1".to_string(),
             format!("UPDATE nodes SET status = 'stopped', lease_until = {NOW} WHERE id = $1"),
         ] {

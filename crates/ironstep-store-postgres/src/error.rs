@@ -72,6 +72,14 @@ pub(crate) fn is_key_conflict(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
+/// A deadlock victim or a serialization failure: trying again is the remedy.
+pub(crate) fn is_transient(e: &tokio_postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    )
+}
+
 /// The connection broke (no SQLSTATE: I/O, closed socket), as opposed to a statement error.
 pub(crate) fn is_connection(e: &tokio_postgres::Error) -> bool {
     e.is_closed() || e.code().is_none()

@@ -23,7 +23,7 @@ use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row, Statement};
 
-use crate::error::{backend, clone_error, is_connection, is_key_conflict};
+use crate::error::{backend, clone_error, is_connection, is_key_conflict, is_transient};
 use crate::{NOW, connect_once, to_i64};
 
 /// A write operation on an execution.
@@ -456,78 +456,86 @@ async fn try_batch(
     let release = [&s.release];
     let undo = [&s.rollback_to, &s.release];
     for req in batch {
-        let (body, check) = match request_statements(s, cfg, &req.op) {
-            Ok(x) => x,
-            Err(e) => {
-                results.push(Err(e));
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let (body, check) = match request_statements(s, cfg, &req.op) {
+                Ok(x) => x,
+                Err(e) => break Err(e),
+            };
+            let head = pending_end.len() + 1;
+            let mut qs: Vec<Q<'_>> = Vec::with_capacity(head + body.len());
+            for st in pending_end {
+                qs.push(q(st, Vec::new()));
+            }
+            qs.push(q(&s.savepoint, Vec::new()));
+            qs.extend(body);
+            debug_assert!(
+                qs.len() <= 30,
+                "join_all polls in order only up to 30 futures"
+            );
+            let answers = pipeline(client, &qs).await;
+            for a in &answers[..head] {
+                if let Err(e) = a {
+                    return Err(conn_err(e));
+                }
+            }
+            let answers = &answers[head..];
+            if let Some(Err(e)) = answers
+                .iter()
+                .find(|a| matches!(a, Err(e) if is_connection(e)))
+            {
+                return Err(BatchFailure::Retry(backend(e)));
+            }
+            // The first error is the cause; later ones only say that the transaction aborted.
+            let failed = answers.iter().find_map(|a| a.as_ref().err());
+            let first_rows = answers
+                .first()
+                .and_then(|a| a.as_ref().ok())
+                .map(|r| r.len());
+            // The check comes first: a fenced-out step's other statements may fail too (its
+            // events exist already, written by the node that took over).
+            let result = match (first_rows, check, failed) {
+                (Some(0), Check::Created, _) => {
+                    Err(StoreError::AlreadyExists(req.op.arn().to_string()))
+                }
+                (Some(0), Check::Updated { fenced: true }, _) => {
+                    Ok(Done::Committed(Committed::LeaseLost))
+                }
+                (Some(0), Check::Updated { fenced: false }, _) => {
+                    Err(StoreError::NotFound(req.op.arn().to_string()))
+                }
+                (_, _, Some(e)) if is_key_conflict(e) => Err(match &req.op {
+                    Op::Create { rec, .. } => StoreError::AlreadyExists(rec.arn.clone()),
+                    Op::Commit { m, .. } => {
+                        StoreError::AlreadyExists(format!("an event of {}", m.execution_arn))
+                    }
+                }),
+                (_, _, Some(e)) => Err(backend(e)),
+                (_, Check::Created, None) => Ok(Done::Lease(Lease { epoch: 1 })),
+                (_, Check::Updated { .. }, None) => {
+                    let waiting = answers
+                        .last()
+                        .and_then(|a| a.as_ref().ok())
+                        .and_then(|rows| rows.first())
+                        .and_then(|r| r.try_get::<_, bool>(0).ok())
+                        .unwrap_or(false);
+                    Ok(Done::Committed(Committed::Done {
+                        inbox_waiting: waiting,
+                    }))
+                }
+            };
+            let applied = matches!(
+                result,
+                Ok(Done::Lease(_)) | Ok(Done::Committed(Committed::Done { .. }))
+            );
+            pending_end = if applied { &release } else { &undo };
+            // A deadlock victim or a serialization failure is retried in place.
+            if attempt < 3 && first_rows != Some(0) && failed.is_some_and(is_transient) {
                 continue;
             }
+            break result;
         };
-        let head = pending_end.len() + 1;
-        let mut qs: Vec<Q<'_>> = Vec::with_capacity(head + body.len());
-        for st in pending_end {
-            qs.push(q(st, Vec::new()));
-        }
-        qs.push(q(&s.savepoint, Vec::new()));
-        qs.extend(body);
-        debug_assert!(
-            qs.len() <= 30,
-            "join_all polls in order only up to 30 futures"
-        );
-        let answers = pipeline(client, &qs).await;
-        for a in &answers[..head] {
-            if let Err(e) = a {
-                return Err(conn_err(e));
-            }
-        }
-        let answers = &answers[head..];
-        if let Some(Err(e)) = answers
-            .iter()
-            .find(|a| matches!(a, Err(e) if is_connection(e)))
-        {
-            return Err(BatchFailure::Retry(backend(e)));
-        }
-        // The first error is the cause; later ones only say that the transaction aborted.
-        let failed = answers.iter().find_map(|a| a.as_ref().err());
-        let first_rows = answers
-            .first()
-            .and_then(|a| a.as_ref().ok())
-            .map(|r| r.len());
-        let result = match (failed, check) {
-            (Some(e), _) if is_key_conflict(e) => Err(match &req.op {
-                Op::Create { rec, .. } => StoreError::AlreadyExists(rec.arn.clone()),
-                Op::Commit { m, .. } => {
-                    StoreError::AlreadyExists(format!("an event of {}", m.execution_arn))
-                }
-            }),
-            (Some(e), _) => Err(backend(e)),
-            (None, Check::Created) if first_rows == Some(0) => {
-                Err(StoreError::AlreadyExists(req.op.arn().to_string()))
-            }
-            (None, Check::Created) => Ok(Done::Lease(Lease { epoch: 1 })),
-            (None, Check::Updated { fenced: true }) if first_rows == Some(0) => {
-                Ok(Done::Committed(Committed::LeaseLost))
-            }
-            (None, Check::Updated { fenced: false }) if first_rows == Some(0) => {
-                Err(StoreError::NotFound(req.op.arn().to_string()))
-            }
-            (None, Check::Updated { .. }) => {
-                let waiting = answers
-                    .last()
-                    .and_then(|a| a.as_ref().ok())
-                    .and_then(|rows| rows.first())
-                    .and_then(|r| r.try_get::<_, bool>(0).ok())
-                    .unwrap_or(false);
-                Ok(Done::Committed(Committed::Done {
-                    inbox_waiting: waiting,
-                }))
-            }
-        };
-        let applied = matches!(
-            result,
-            Ok(Done::Lease(_)) | Ok(Done::Committed(Committed::Done { .. }))
-        );
-        pending_end = if applied { &release } else { &undo };
         results.push(result);
     }
     let end = match pending_end.len() {
@@ -562,6 +570,9 @@ pub(crate) async fn run(cfg: Arc<WriterConfig>, rx: Arc<AsyncMutex<mpsc::Receive
                 }
             }
         }
+        // One lock order for every transaction that updates several execution rows (other
+        // writers, heartbeats, leaving): no deadlocks between them.
+        batch.sort_by(|a, b| a.op.arn().cmp(b.op.arn()));
         apply_batch(&cfg, &mut conn, &mut batch).await;
     }
 }
