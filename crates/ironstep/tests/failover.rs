@@ -15,7 +15,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -158,7 +158,7 @@ fn env(n: usize, endpoints: &str) -> Vec<(&'static str, String)> {
 /// Fail over in 3 s in this test (10 s by default), so that it stays short.
 const FAILOVER: &str = "3";
 
-fn node(dir: &PathBuf, port: u16, url: &str) -> Server {
+fn node(dir: &Path, port: u16, url: &str) -> Server {
     serve_on(dir, port, &["--store", url, "--failover-seconds", FAILOVER])
 }
 
