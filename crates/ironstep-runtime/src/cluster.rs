@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use ironstep_core::{Input, TaskRequest};
-use ironstep_store::cluster::{Acquire, Cluster, Lease, Notice, NoticeSink};
+use ironstep_store::cluster::{Cluster, Lease, Notice, NoticeSink, Taken};
 use ironstep_store::{ExecutionRecord, TimerRecord};
 use tokio::sync::{Notify, oneshot};
 
@@ -265,15 +265,18 @@ async fn fire_claimed(engine: &Engine, t: TimerRecord) {
     fire_timer(engine, &t.execution_arn, t.timer_id).await;
 }
 
-/// Fire a timer and delete its row once the execution took it (a shared store keeps no fired
-/// timer: another node would fire it again). When the delivery fails the row stays, and the
-/// timer fires again once this node's claim on it expires.
+/// Fire a timer. A shared store keeps no fired timer (another node would fire it again): the
+/// step the timer causes deletes its row, and a timer that changed nothing is deleted here.
+/// When the delivery fails the row stays, and the timer fires again once this node's claim on
+/// it expires.
 pub(crate) async fn fire_timer(engine: &Engine, arn: &str, timer_id: u64) {
     match engine
         .try_deliver(arn, Input::TimerFired { timer_id })
         .await
     {
-        Ok(_) => {
+        // The step it caused deleted the row.
+        Ok(true) => {}
+        Ok(false) => {
             if let Some(c) = engine.inner.store.cluster()
                 && let Err(e) = c.finish_timer(arn, timer_id).await
             {
@@ -365,23 +368,33 @@ pub(crate) async fn take_over(engine: &Engine, arn: &str) -> ServiceResult<TakeO
     if shutting_down(engine) {
         return Ok(TakeOver::Elsewhere);
     }
-    match c.acquire(arn, false).await? {
-        Acquire::Acquired(lease) => match engine.load_live(arn).await? {
-            Some(mut live) => {
+    match c.acquire_loaded(arn).await? {
+        Taken::Acquired {
+            lease,
+            record,
+            snapshot: Some(snapshot),
+            inbox,
+        } => match engine.live_from(*record, &snapshot) {
+            Ok(mut live) => {
                 live.lease = Some(lease);
+                live.inbox_waiting = inbox;
                 Ok(TakeOver::Loaded(Box::new(live)))
             }
-            None => {
+            Err(e) => {
                 c.release(arn, lease).await?;
-                Ok(TakeOver::Gone)
+                Err(e)
             }
         },
-        Acquire::Held { .. } => Ok(TakeOver::Elsewhere),
-        Acquire::Closed => {
+        Taken::Acquired { lease, .. } => {
+            c.release(arn, lease).await?;
+            Ok(TakeOver::Gone)
+        }
+        Taken::Held { .. } => Ok(TakeOver::Elsewhere),
+        Taken::Closed => {
             c.discard_closed_inbox(arn).await?;
             Ok(TakeOver::Gone)
         }
-        Acquire::Missing => Ok(TakeOver::Gone),
+        Taken::Missing => Ok(TakeOver::Gone),
     }
 }
 

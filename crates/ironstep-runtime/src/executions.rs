@@ -37,6 +37,8 @@ pub(crate) struct Live {
     pub(crate) inbox_done: Vec<u64>,
     /// Cluster mode: the last commit saw inputs waiting in the inbox.
     pub(crate) inbox_waiting: bool,
+    /// Cluster mode: the timer the next commit consumes (its row is deleted with the step).
+    pub(crate) fired_timer: Option<u64>,
 }
 
 impl Live {
@@ -320,6 +322,7 @@ impl Engine {
             lease: None,
             inbox_done: Vec::new(),
             inbox_waiting: false,
+            fired_timer: None,
         };
         self.inner
             .metrics
@@ -415,6 +418,8 @@ impl Engine {
         let mut timers_delete = Vec::new();
         let mut dispatch_put = Vec::new();
         let mut dispatch_delete: Vec<u64> = consumed.into_iter().collect();
+        // Cluster mode: a fired timer's row goes with the step it caused.
+        timers_delete.extend(live.fired_timer.take());
         let scale = self.inner.config.wait_scale;
         for c in &step.commands {
             match c {
@@ -673,7 +678,7 @@ impl Engine {
                         return Ok(false);
                     }
                 }
-                if clustered {
+                if clustered && guard.live.as_ref().is_some_and(|l| l.inbox_waiting) {
                     // Inputs queued for it before this one go first.
                     crate::cluster::apply_inbox_locked(self, arn, &mut guard).await;
                     if guard.live.is_none() {
@@ -728,6 +733,9 @@ impl Engine {
             }
             _ => None,
         };
+        if let (Input::TimerFired { timer_id }, Some(_)) = (&input, self.inner.store.cluster()) {
+            live.fired_timer = Some(*timer_id);
+        }
         let now = self.now();
         let def = live.def.clone();
         let step = live.exec.handle(&def, now, input, &mut OsEntropy);
@@ -745,6 +753,7 @@ impl Engine {
         {
             return Err(crate::cluster::lease_lost(&live.record.arn));
         }
+        live.fired_timer = None;
         Ok(!stale)
     }
 
@@ -783,7 +792,17 @@ impl Engine {
         let Some(snapshot) = self.inner.store.get_snapshot(arn).await? else {
             return Ok(None);
         };
-        let exec: Execution = serde_json::from_slice(&snapshot).map_err(|e| {
+        self.live_from(record, &snapshot).map(Some)
+    }
+
+    /// An execution in memory from its committed record and snapshot.
+    pub(crate) fn live_from(
+        &self,
+        record: ExecutionRecord,
+        snapshot: &[u8],
+    ) -> ServiceResult<Live> {
+        let arn = &record.arn;
+        let exec: Execution = serde_json::from_slice(snapshot).map_err(|e| {
             ServiceError::new(
                 ErrorCode::ServiceFailure,
                 format!("corrupt snapshot of {arn}: {e}"),
@@ -795,7 +814,7 @@ impl Engine {
                 format!("the definition of {arn} no longer compiles"),
             )
         })?;
-        Ok(Some(Live {
+        Ok(Live {
             exec,
             def,
             record,
@@ -804,7 +823,8 @@ impl Engine {
             lease: None,
             inbox_done: Vec::new(),
             inbox_waiting: false,
-        }))
+            fired_timer: None,
+        })
     }
 
     /// Wait until an execution closes and return its record (immediately if already closed).
@@ -1120,6 +1140,7 @@ impl Engine {
             lease,
             inbox_done: Vec::new(),
             inbox_waiting: false,
+            fired_timer: None,
         };
         self.apply_step_with(&mut live, step, None, false, true)
             .await?;

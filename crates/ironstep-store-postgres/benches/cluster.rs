@@ -8,9 +8,14 @@
 //! PostgreSQL commit, and CPU seconds per wall second of this process and of all `postgres`
 //! processes on the machine (others' queries included, if any run).
 //!
+//! `BENCH_SHAPE=waits` runs instead a chain of 5 Pass states each followed by a `Wait` of 0 s:
+//! 6 steps per execution, each reloading the execution (it waits on a timer, so it leaves
+//! memory and its lease), firing the timer and committing.
+//!
 //! `cargo bench -p ironstep-store-postgres --bench cluster` (release). Environment:
 //! `BENCH_SECS` (default 10), `BENCH_NODES` (default `1,2,3`), `BENCH_CONCURRENCY` (per node,
-//! default 64), `IRONSTEP_TEST_POSTGRES` (the server; a database is created and dropped).
+//! default 64), `BENCH_SHAPE` (`pass` or `waits`), `IRONSTEP_TEST_POSTGRES` (the server; a
+//! database is created and dropped).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +32,26 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Pass, Wait 0 s, Pass, Wait 0 s, ... (`pairs` of each), then a final Pass.
+fn wait_chain(pairs: usize) -> String {
+    let mut s = serde_json::Map::new();
+    for i in 1..=pairs {
+        s.insert(
+            format!("P{i}"),
+            serde_json::json!({"Type": "Pass", "Next": format!("W{i}")}),
+        );
+        s.insert(
+            format!("W{i}"),
+            serde_json::json!({"Type": "Wait", "Seconds": 0, "Next": format!("P{}", i + 1)}),
+        );
+    }
+    s.insert(
+        format!("P{}", pairs + 1),
+        serde_json::json!({"Type": "Pass", "End": true}),
+    );
+    serde_json::json!({"StartAt": "P1", "States": s}).to_string()
 }
 
 fn pass_chain(states: usize) -> String {
@@ -84,6 +109,7 @@ async fn node(url: &str, i: usize) -> (Engine, Arc<PgStore>) {
             url,
             PgOptions {
                 node_id: Some(format!("bench-{i}")),
+                pool_size: env("BENCH_POOL", PgOptions::default().pool_size),
                 timing: ClusterTiming::default(),
                 ..PgOptions::default()
             },
@@ -104,7 +130,7 @@ async fn node(url: &str, i: usize) -> (Engine, Arc<PgStore>) {
     (engine, store)
 }
 
-async fn run(nodes: usize, secs: u64, concurrency: usize) {
+async fn run(nodes: usize, secs: u64, concurrency: usize, waits: bool) {
     let db = TestDatabase::create().await;
     let mut engines = Vec::new();
     for i in 0..nodes {
@@ -114,7 +140,7 @@ async fn run(nodes: usize, secs: u64, concurrency: usize) {
         .0
         .create_state_machine(CreateStateMachine {
             name: "chain".into(),
-            definition: pass_chain(10),
+            definition: if waits { wait_chain(5) } else { pass_chain(10) },
             role_arn: "arn:aws:iam::123456789012:role/bench".into(),
             ..Default::default()
         })
@@ -150,15 +176,23 @@ async fn run(nodes: usize, secs: u64, concurrency: usize) {
             tasks.push(tokio::spawn(async move {
                 let mut errors = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    if e.start_execution(StartRequest {
-                        state_machine_arn: sm.clone(),
-                        input: Some("{\"value\":1}".into()),
-                        ..Default::default()
-                    })
-                    .await
-                    .is_err()
+                    match e
+                        .start_execution(StartRequest {
+                            state_machine_arn: sm.clone(),
+                            input: Some("{\"value\":1}".into()),
+                            ..Default::default()
+                        })
+                        .await
                     {
-                        errors += 1;
+                        // A multi-step execution runs on after its start: keep the number in
+                        // flight bounded by waiting for it.
+                        Ok(started) if waits => {
+                            if e.wait_for(&started.execution_arn).await.is_err() {
+                                errors += 1;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => errors += 1,
                     }
                 }
                 errors
@@ -185,10 +219,11 @@ async fn run(nodes: usize, secs: u64, concurrency: usize) {
         .fold((0u64, 0u64), |(c, r), ((_, s), (c0, r0))| {
             (c + s.stats().commits - c0, r + s.stats().requests - r0)
         });
+    let per_execution = if waits { 11.0 } else { 10.0 };
     println!(
         "{nodes} node(s) x {concurrency} starters: {total:>8.0} transitions/s ({:.0} executions/s), \
          per node {:?}, {:.1} steps/commit, CPU: ironstep {:.2} cores, postgres {:.2} cores, errors {errors}",
-        total / 10.0,
+        total / per_execution,
         per_node
             .iter()
             .map(|x| x.round() as u64)
@@ -207,6 +242,7 @@ async fn run(nodes: usize, secs: u64, concurrency: usize) {
 fn main() {
     let secs = env("BENCH_SECS", 10u64);
     let concurrency = env("BENCH_CONCURRENCY", 64usize);
+    let waits = std::env::var("BENCH_SHAPE").is_ok_and(|v| v == "waits");
     let nodes: Vec<usize> = std::env::var("BENCH_NODES")
         .unwrap_or_else(|_| "1,2,3".into())
         .split(',')
@@ -218,7 +254,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         for n in nodes {
-            run(n, secs, concurrency).await;
+            run(n, secs, concurrency, waits).await;
         }
     });
 }

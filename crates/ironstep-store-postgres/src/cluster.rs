@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ironstep_store::cluster::{
     Acquire, Cluster, ClusterTiming, Committed, Fenced, InboxItem, Lease, NodeRecord, NoticeSink,
-    Posted,
+    Posted, Taken,
 };
 use ironstep_store::{DispatchRecord, ExecutionRecord, Millis, Mutation, StoreError, TimerRecord};
 use tokio_postgres::Row;
@@ -222,6 +222,51 @@ impl Cluster for PgStore {
         // inbox, whose fallback takes the free lease.
         Ok(Acquire::Held {
             owner: owner.unwrap_or_default(),
+        })
+    }
+
+    async fn acquire_loaded(&self, arn: &str) -> Result<Taken, StoreError> {
+        let rows = self
+            .query(
+                &format!(
+                    "WITH e AS (UPDATE executions SET owner = $2, epoch = epoch + 1,
+                        lease_until = {NOW} + $3
+                     WHERE arn = $1 AND (owner IS NULL OR owner = $2 OR lease_until < {NOW})
+                        AND status = 'RUNNING'
+                     RETURNING *)
+                     SELECT {}, e.epoch, e.snapshot,
+                        EXISTS (SELECT 1 FROM inbox b WHERE b.execution_id = e.id)
+                     FROM e JOIN execution_inputs i ON i.execution_id = e.id",
+                    crate::rows::EXECUTION_COLUMNS
+                ),
+                &[&arn, &self.node, &self.lease_ms()],
+            )
+            .await?;
+        if let Some(r) = rows.first() {
+            return Ok(Taken::Acquired {
+                record: Box::new(crate::rows::execution(r)?),
+                lease: lease_of(r, 20)?,
+                snapshot: r.try_get(21).map_err(|e| backend(&e))?,
+                inbox: r.try_get(22).map_err(|e| backend(&e))?,
+            });
+        }
+        Ok(match self.acquire(arn, false).await? {
+            // Freed between the two statements: the lease taken now is as good.
+            Acquire::Acquired(lease) => {
+                let Some(record) = ironstep_store::Store::get_execution(self, arn).await? else {
+                    self.release(arn, lease).await?;
+                    return Ok(Taken::Missing);
+                };
+                Taken::Acquired {
+                    lease,
+                    record: Box::new(record),
+                    snapshot: ironstep_store::Store::get_snapshot(self, arn).await?,
+                    inbox: true,
+                }
+            }
+            Acquire::Held { owner } => Taken::Held { owner },
+            Acquire::Closed => Taken::Closed,
+            Acquire::Missing => Taken::Missing,
         })
     }
 

@@ -80,7 +80,7 @@ pub struct PgOptions {
 impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
-            pool_size: 8,
+            pool_size: 16,
             writers: 2,
             max_batch: 128,
             timing: ClusterTiming::default(),

@@ -112,6 +112,12 @@ pub(crate) fn activity(r: &Row) -> Result<ActivityRecord, StoreError> {
     })
 }
 
+/// The columns [`execution`] reads, from `e` (executions) and `i` (execution_inputs).
+pub(crate) const EXECUTION_COLUMNS: &str = "e.arn, e.state_machine_arn, e.name, e.status,
+    e.start_date, e.stop_date, i.input, e.output, e.error, e.cause, e.version_arn, e.alias_arn,
+    i.definition, e.role_arn, e.trace_header, e.parent_arn, e.map_run_arn, e.redrive_count,
+    e.event_count, e.redrive_date";
+
 /// Executions with their inputs; callers append `WHERE`/`ORDER BY` on `e` (executions).
 pub(crate) const SELECT_EXECUTION: &str = "SELECT e.arn, e.state_machine_arn, e.name, e.status,
     e.start_date, e.stop_date, i.input, e.output, e.error, e.cause, e.version_arn, e.alias_arn,

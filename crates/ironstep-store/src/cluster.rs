@@ -76,6 +76,31 @@ pub enum Acquire {
     Missing,
 }
 
+/// What [`Cluster::acquire_loaded`] found: [`Acquire`], with what running the execution needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Taken {
+    /// The lease is ours; here is the execution as last committed.
+    Acquired {
+        /// The lease.
+        lease: Lease,
+        /// Its summary.
+        record: Box<ExecutionRecord>,
+        /// Its interpreter snapshot.
+        snapshot: Option<Vec<u8>>,
+        /// Inputs wait in its inbox.
+        inbox: bool,
+    },
+    /// Another node holds a live lease.
+    Held {
+        /// That node.
+        owner: String,
+    },
+    /// The execution is not running.
+    Closed,
+    /// No such execution.
+    Missing,
+}
+
 /// What a fenced commit adds to a step.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fenced {
@@ -202,6 +227,10 @@ pub trait Cluster: Send + Sync {
     /// runtime calls this only while it does not hold the execution in memory). Closed
     /// executions are leased only with `closed_too` (RedriveExecution).
     async fn acquire(&self, arn: &str, closed_too: bool) -> Result<Acquire, StoreError>;
+    /// [`Cluster::acquire`] of a running execution that also returns its record, snapshot and
+    /// whether inputs wait in its inbox, in one round trip (a node takes an execution over for
+    /// nearly every timer that fires).
+    async fn acquire_loaded(&self, arn: &str) -> Result<Taken, StoreError>;
     /// Commit a step if `lease` is still the execution's current lease.
     async fn commit_fenced(
         &self,

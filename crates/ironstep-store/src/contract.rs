@@ -390,7 +390,7 @@ async fn activities_versions_aliases_tags(store: &dyn Store) {
 
 // ---- the cluster contract ----------------------------------------------------------------------
 
-use crate::cluster::{Acquire, Cluster, Committed, Fenced, Lease, Notice, NoticeSink};
+use crate::cluster::{Acquire, Cluster, Committed, Fenced, Lease, Notice, NoticeSink, Taken};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -562,6 +562,28 @@ async fn leases_and_fencing(a: &dyn Store, ca: &dyn Cluster, cb: &dyn Cluster, e
     };
     assert!(l3.epoch > l2.epoch);
     ca.release(e, l3).await.unwrap();
+    // Taking over with the execution in one go.
+    match ca.acquire_loaded(e).await.unwrap() {
+        Taken::Acquired {
+            lease,
+            record,
+            snapshot,
+            inbox,
+        } => {
+            assert!(lease.epoch > l3.epoch);
+            assert_eq!((record.arn.as_str(), record.event_count), (e, 4));
+            assert_eq!(snapshot, Some(vec![4]));
+            assert!(!inbox);
+            assert_eq!(
+                cb.acquire_loaded(e).await.unwrap(),
+                Taken::Held {
+                    owner: ca.node_id().into()
+                }
+            );
+            ca.release(e, lease).await.unwrap();
+        }
+        other => panic!("a free execution was not taken: {other:?}"),
+    }
     // Closing releases the lease; a closed execution is leased only for a redrive.
     let Acquire::Acquired(l4) = cb.acquire(e, false).await.unwrap() else {
         panic!("not free after release");
