@@ -129,9 +129,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Number of activity tasks waiting for a worker.
+    /// Number of activity tasks waiting for a worker on this node (cluster mode: see
+    /// [`Engine::offered_activity_tasks`]).
     pub fn pending_activity_tasks(&self, arn: &str) -> usize {
         self.inner.activities.pending(arn)
+    }
+
+    /// Number of activity tasks waiting for a worker, on any node.
+    pub async fn offered_activity_tasks(&self, arn: &str) -> ServiceResult<u64> {
+        if self.inner.store.cluster().is_some() {
+            return crate::cluster::offered_activity_tasks(self, arn).await;
+        }
+        Ok(self.inner.activities.pending(arn) as u64)
     }
 
     /// GetActivityTask: wait up to `wait` (AWS: 60 s) for a task; `None` when none came.
@@ -142,6 +151,10 @@ impl Engine {
         wait: Duration,
     ) -> ServiceResult<Option<(String, String)>> {
         self.describe_activity(arn).await?;
+        if self.inner.store.cluster().is_some() {
+            return crate::cluster::get_activity_task(self, arn, worker_name, wait, MAX_POLLERS)
+                .await;
+        }
         enum Got {
             Task(PendingTask),
             Wait(oneshot::Receiver<PendingTask>),

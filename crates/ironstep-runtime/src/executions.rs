@@ -9,6 +9,7 @@ use ironstep_core::{
     Command, Execution, ExecutionInfo, HistoryEvent, Input, Options, Outcome, Step, TaskId,
     TaskRequest, TimerKind,
 };
+use ironstep_store::cluster::{Acquire, Committed, Fenced, Lease};
 use ironstep_store::{
     DispatchRecord, ExecutionFilter, ExecutionRecord, Mutation, StoreError, StoredEvent,
     TimerRecord,
@@ -24,19 +25,35 @@ use crate::{Engine, Inner, Millis, OsEntropy, Recovered, lock, parse_json};
 const MAX_INPUT: usize = 262_144;
 
 pub(crate) struct Live {
-    exec: Execution,
+    pub(crate) exec: Execution,
     def: Arc<Definition>,
     pub(crate) record: ExecutionRecord,
-    express: bool,
+    pub(crate) express: bool,
     /// Events of executions that are not persisted (Express with history on).
     events: Vec<HistoryEvent>,
+    /// Cluster mode: the lease this node holds on the execution (`None` once released).
+    pub(crate) lease: Option<Lease>,
+    /// Cluster mode: inbox entries the next commit consumes.
+    pub(crate) inbox_done: Vec<u64>,
+    /// Cluster mode: the last commit saw inputs waiting in the inbox.
+    pub(crate) inbox_waiting: bool,
+    /// Cluster mode: the timer the next commit consumes (its row is deleted with the step).
+    pub(crate) fired_timer: Option<u64>,
+}
+
+impl Live {
+    /// Nothing keeps the execution in memory: no task runs and no token is awaited (it then
+    /// waits only on timers, which reload it).
+    pub(crate) fn idle(&self) -> bool {
+        !self.express && self.exec.running_tasks().is_empty() && self.exec.open_tokens().is_empty()
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct Slot {
-    live: Option<Live>,
+    pub(crate) live: Option<Live>,
     /// Set when the slot was removed from the map; a waiter must fetch the current one.
-    retired: bool,
+    pub(crate) retired: bool,
 }
 
 #[derive(Default)]
@@ -45,14 +62,14 @@ pub(crate) struct LiveMap {
 }
 
 impl LiveMap {
-    fn slot(&self, arn: &str) -> Arc<AsyncMutex<Slot>> {
+    pub(crate) fn slot(&self, arn: &str) -> Arc<AsyncMutex<Slot>> {
         lock(&self.map)
             .entry(arn.to_string())
             .or_insert_with(|| Arc::new(AsyncMutex::new(Slot::default())))
             .clone()
     }
 
-    fn remove(&self, arn: &str, slot: &Arc<AsyncMutex<Slot>>) {
+    pub(crate) fn remove(&self, arn: &str, slot: &Arc<AsyncMutex<Slot>>) {
         let mut map = lock(&self.map);
         if map.get(arn).is_some_and(|s| Arc::ptr_eq(s, slot)) {
             map.remove(arn);
@@ -63,12 +80,21 @@ impl LiveMap {
     pub(crate) fn len(&self) -> usize {
         lock(&self.map).len()
     }
+
+    /// The executions held in memory (or being worked on).
+    pub(crate) fn arns(&self) -> Vec<String> {
+        lock(&self.map).keys().cloned().collect()
+    }
+
+    pub(crate) fn contains(&self, arn: &str) -> bool {
+        lock(&self.map).contains_key(arn)
+    }
 }
 
 /// Callers waiting for executions to close (StartSyncExecution, `.sync` parents, tests).
 #[derive(Default)]
 pub(crate) struct Waiters {
-    map: Mutex<HashMap<String, Vec<oneshot::Sender<ExecutionRecord>>>>,
+    pub(crate) map: Mutex<HashMap<String, Vec<oneshot::Sender<ExecutionRecord>>>>,
 }
 
 /// What StartExecution returns.
@@ -324,6 +350,10 @@ impl Engine {
             record,
             express,
             events: Vec::new(),
+            lease: None,
+            inbox_done: Vec::new(),
+            inbox_waiting: false,
+            fired_timer: None,
         };
         self.inner
             .metrics
@@ -419,6 +449,8 @@ impl Engine {
         let mut timers_delete = Vec::new();
         let mut dispatch_put = Vec::new();
         let mut dispatch_delete: Vec<u64> = consumed.into_iter().collect();
+        // Cluster mode: a fired timer's row goes with the step it caused.
+        timers_delete.extend(live.fired_timer.take());
         let scale = self.inner.config.wait_scale;
         for c in &step.commands {
             match c {
@@ -523,6 +555,10 @@ impl Engine {
             live.record.cause = m.cause.clone();
         }
         if durable {
+            let cluster = self.inner.store.cluster();
+            // Cluster mode: a step that closes the execution or leaves it idle hands the lease
+            // back in its own transaction (the caller then drops it from memory).
+            let release = step.outcome.is_some() || live.idle();
             let r = if first {
                 let mut rec = live.record.clone();
                 rec.status = "RUNNING".into();
@@ -531,9 +567,39 @@ impl Engine {
                 rec.output = None;
                 rec.error = None;
                 rec.cause = None;
-                self.inner.store.create_execution(rec, m).await
+                match cluster {
+                    None => self.inner.store.create_execution(rec, m).await,
+                    Some(c) => c
+                        .create_execution_leased(rec, m, release)
+                        .await
+                        .map(|l| live.lease = (!release).then_some(l)),
+                }
             } else {
-                self.inner.store.commit(m).await
+                match cluster {
+                    None => self.inner.store.commit(m).await,
+                    Some(c) => {
+                        let Some(lease) = live.lease else {
+                            return Err(crate::cluster::lease_lost(&arn));
+                        };
+                        let extra = Fenced {
+                            release,
+                            inbox_done: std::mem::take(&mut live.inbox_done),
+                        };
+                        match c.commit_fenced(m, lease, extra).await {
+                            Ok(Committed::Done { inbox_waiting }) => {
+                                live.inbox_waiting = inbox_waiting;
+                                if release {
+                                    live.lease = None;
+                                }
+                                Ok(())
+                            }
+                            Ok(Committed::LeaseLost) => {
+                                return Err(crate::cluster::lease_lost(&arn));
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                }
             };
             match r {
                 Ok(()) => {}
@@ -598,18 +664,26 @@ impl Engine {
     /// Deliver an input to an execution (loading it from the store if it was evicted). Inputs
     /// for unknown or closed executions are dropped.
     pub(crate) async fn deliver(&self, arn: &str, input: Input) {
+        if self.inner.store.cluster().is_some() {
+            // Cluster mode: a transient failure (another node's step in the way, a database
+            // hiccup) is retried before the input is given up; after that, the execution's
+            // lease expires and the node adopting it dispatches its tasks again.
+            for pause in [50u64, 200, 800] {
+                match self.try_deliver(arn, input.clone()).await {
+                    Ok(_) => return,
+                    Err(e) => tracing::debug!(execution = arn, "delivery failed, retrying: {e}"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+        }
         if let Err(e) = self.try_deliver(arn, input).await {
             tracing::warn!(execution = arn, "could not deliver an input: {e}");
         }
     }
 
     pub(crate) async fn try_deliver(&self, arn: &str, input: Input) -> ServiceResult<bool> {
-        let consumed = match &input {
-            Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } => {
-                Some(*task_id)
-            }
-            _ => None,
-        };
+        let clustered = self.inner.store.cluster().is_some();
+        let mut input = Some(input);
         loop {
             let slot = self.inner.live.slot(arn);
             let mut guard = slot.lock().await;
@@ -617,7 +691,25 @@ impl Engine {
                 continue;
             }
             if guard.live.is_none() {
-                match self.load_live(arn).await? {
+                let loaded = if clustered {
+                    match crate::cluster::take_over(self, arn).await? {
+                        crate::cluster::TakeOver::Loaded(l) => Some(*l),
+                        crate::cluster::TakeOver::Elsewhere => {
+                            // Another node runs it: its inbox takes the input.
+                            guard.retired = true;
+                            self.inner.live.remove(arn, &slot);
+                            drop(guard);
+                            let Some(input) = input.take() else {
+                                return Ok(false);
+                            };
+                            return crate::cluster::post_and_wait(self, arn, input).await;
+                        }
+                        crate::cluster::TakeOver::Gone => None,
+                    }
+                } else {
+                    self.load_live(arn).await?
+                };
+                match loaded {
                     Some(l) => guard.live = Some(l),
                     None => {
                         guard.retired = true;
@@ -625,37 +717,111 @@ impl Engine {
                         return Ok(false);
                     }
                 }
+                if clustered && guard.live.as_ref().is_some_and(|l| l.inbox_waiting) {
+                    // Inputs queued for it before this one go first.
+                    crate::cluster::apply_inbox_locked(self, arn, &mut guard).await;
+                    if guard.live.is_none() {
+                        guard.retired = true;
+                        self.inner.live.remove(arn, &slot);
+                        continue;
+                    }
+                }
             }
             let Some(live) = guard.live.as_mut() else {
                 return Ok(false);
             };
-            let now = self.now();
-            let def = live.def.clone();
-            let step = interpret(&def, || live.exec.handle(&def, now, input, &mut OsEntropy));
-            let empty =
-                step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
-            let stale = step.stale;
-            // A step without events can still change the execution (a silent Distributed Map
-            // iteration finished), so only a stale input skips the commit: losing a change would
-            // leave the execution waiting for a timer that already fired.
-            if !empty || consumed.is_some() || !stale {
-                self.apply_step(live, step, consumed, false).await?;
-            }
-            let closed = live.record.status != "RUNNING";
-            let evict = !live.express
-                && (closed
-                    || (live.exec.running_tasks().is_empty()
-                        && live.exec.open_tokens().is_empty()));
-            if closed || evict {
-                guard.live = None;
-                guard.retired = true;
-                self.inner.live.remove(arn, &slot);
-            }
-            return Ok(!stale);
+            // Cluster mode keeps a copy: a lost lease retries the input elsewhere.
+            let this = if clustered {
+                input.clone()
+            } else {
+                input.take()
+            };
+            let Some(this) = this else {
+                return Ok(false);
+            };
+            let applied = match self.apply_input(live, this, None).await {
+                Ok(a) => a,
+                Err(e) if clustered => {
+                    // The copy in memory may be ahead of what is committed: drop it.
+                    guard.live = None;
+                    guard.retired = true;
+                    self.inner.live.remove(arn, &slot);
+                    if crate::cluster::is_lease_lost(&e) {
+                        continue;
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+            self.settle(arn, &slot, &mut guard).await;
+            return Ok(applied);
         }
     }
 
-    async fn load_live(&self, arn: &str) -> ServiceResult<Option<Live>> {
+    /// Feed one input to a live execution and commit the step; false when it changed nothing.
+    /// `inbox_id`: the inbox entry the input came from (consumed by the same commit).
+    pub(crate) async fn apply_input(
+        &self,
+        live: &mut Live,
+        input: Input,
+        inbox_id: Option<u64>,
+    ) -> ServiceResult<bool> {
+        let consumed = match &input {
+            Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } => {
+                Some(*task_id)
+            }
+            _ => None,
+        };
+        if let (Input::TimerFired { timer_id }, Some(_)) = (&input, self.inner.store.cluster()) {
+            live.fired_timer = Some(*timer_id);
+        }
+        let now = self.now();
+        let def = live.def.clone();
+        let step = interpret(&def, || live.exec.handle(&def, now, input, &mut OsEntropy));
+        let empty = step.events.is_empty() && step.commands.is_empty() && step.outcome.is_none();
+        let stale = step.stale;
+        // A step without events can still change the execution (a silent Distributed Map
+        // iteration finished), so only a stale input skips the commit: losing a change would
+        // leave the execution waiting for a timer that already fired.
+        if !empty || consumed.is_some() || !stale {
+            live.inbox_done.extend(inbox_id);
+            self.apply_step(live, step, consumed, false).await?;
+        } else if let (Some(id), Some(lease), Some(c)) =
+            (inbox_id, live.lease, self.inner.store.cluster())
+            && !c.discard_inbox(&live.record.arn, lease, &[id]).await?
+        {
+            return Err(crate::cluster::lease_lost(&live.record.arn));
+        }
+        live.fired_timer = None;
+        Ok(!stale)
+    }
+
+    /// After a step: drop a closed or idle execution from memory (in cluster mode also handing
+    /// back a lease no commit released), and apply inputs that arrived in the inbox meanwhile.
+    pub(crate) async fn settle(&self, arn: &str, slot: &Arc<AsyncMutex<Slot>>, guard: &mut Slot) {
+        let Some(live) = guard.live.as_mut() else {
+            return;
+        };
+        let closed = live.record.status != "RUNNING";
+        let evict = !live.express && (closed || live.idle());
+        let waiting = std::mem::take(&mut live.inbox_waiting);
+        if closed || evict {
+            if let (Some(lease), Some(c)) = (live.lease.take(), self.inner.store.cluster())
+                && let Err(e) = c.release(arn, lease).await
+            {
+                // The lease then expires and another node adopts the execution.
+                tracing::warn!(execution = arn, "could not hand a lease back: {e}");
+            }
+            guard.live = None;
+            guard.retired = true;
+            self.inner.live.remove(arn, slot);
+        }
+        if waiting {
+            crate::cluster::spawn_drain(self.clone(), arn.to_string());
+        }
+    }
+
+    pub(crate) async fn load_live(&self, arn: &str) -> ServiceResult<Option<Live>> {
         let Some(record) = self.inner.store.get_execution(arn).await? else {
             return Ok(None);
         };
@@ -665,7 +831,17 @@ impl Engine {
         let Some(snapshot) = self.inner.store.get_snapshot(arn).await? else {
             return Ok(None);
         };
-        let exec: Execution = serde_json::from_slice(&snapshot).map_err(|e| {
+        self.live_from(record, &snapshot).map(Some)
+    }
+
+    /// An execution in memory from its committed record and snapshot.
+    pub(crate) fn live_from(
+        &self,
+        record: ExecutionRecord,
+        snapshot: &[u8],
+    ) -> ServiceResult<Live> {
+        let arn = &record.arn;
+        let exec: Execution = serde_json::from_slice(snapshot).map_err(|e| {
             ServiceError::new(
                 ErrorCode::ServiceFailure,
                 format!("corrupt snapshot of {arn}: {e}"),
@@ -677,13 +853,17 @@ impl Engine {
                 format!("the definition of {arn} no longer compiles"),
             )
         })?;
-        Ok(Some(Live {
+        Ok(Live {
             exec,
             def,
             record,
             express: false,
             events: Vec::new(),
-        }))
+            lease: None,
+            inbox_done: Vec::new(),
+            inbox_waiting: false,
+            fired_timer: None,
+        })
     }
 
     /// Wait until an execution closes and return its record (immediately if already closed).
@@ -701,6 +881,10 @@ impl Engine {
             && rec.status != "RUNNING"
         {
             return Ok(rec);
+        }
+        if let Some(c) = self.inner.store.cluster() {
+            // Another node may close it: its notification wakes us, polling covers a lost one.
+            return crate::cluster::wait_closed(self, arn, rx, c.timing().poll).await;
         }
         rx.await
             .map_err(|_| ServiceError::new(ErrorCode::ServiceFailure, "waiter dropped"))
@@ -930,8 +1114,41 @@ impl Engine {
         }
         let slot = self.inner.live.slot(arn);
         let mut guard = slot.lock().await;
-        let snapshot = self.inner.store.get_snapshot(arn).await?;
+        // Cluster mode: take the (closed) execution's lease first, so that one node redrives it.
+        let mut lease = None;
+        let mut rec = rec;
+        if let Some(c) = self.inner.store.cluster() {
+            match c.acquire(arn, true).await? {
+                Acquire::Acquired(l) => lease = Some(l),
+                Acquire::Held { .. } => {
+                    return Err(not("Execution is RUNNING and cannot be redriven"));
+                }
+                Acquire::Closed | Acquire::Missing => return Err(not("nothing to redrive from")),
+            }
+            match self.inner.store.get_execution(arn).await? {
+                Some(r) if r.status != "RUNNING" && r.status != "SUCCEEDED" => rec = r,
+                Some(r) => {
+                    self.release_quietly(arn, lease).await;
+                    return Err(not(&format!(
+                        "Execution is {} and cannot be redriven",
+                        r.status
+                    )));
+                }
+                None => {
+                    self.release_quietly(arn, lease).await;
+                    return Err(not("nothing to redrive from"));
+                }
+            }
+        }
+        let snapshot = match self.inner.store.get_snapshot(arn).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.release_quietly(arn, lease).await;
+                return Err(e.into());
+            }
+        };
         let Some(snapshot) = snapshot else {
+            self.release_quietly(arn, lease).await;
             return Err(not("nothing to redrive from"));
         };
         let mut exec: Execution = serde_json::from_slice(&snapshot).map_err(|e| {
@@ -947,6 +1164,7 @@ impl Engine {
             )
         })?;
         let Some(step) = interpret(&def, || exec.redrive(&def, now, &mut OsEntropy)) else {
+            self.release_quietly(arn, lease).await;
             return Err(not("nothing to redrive from"));
         };
         let mut live = Live {
@@ -955,10 +1173,15 @@ impl Engine {
             record: rec,
             express: false,
             events: Vec::new(),
+            lease,
+            inbox_done: Vec::new(),
+            inbox_waiting: false,
+            fired_timer: None,
         };
         self.apply_step_with(&mut live, step, None, false, true)
             .await?;
-        if live.record.status == "RUNNING" {
+        let released = lease.is_some() && live.lease.is_none();
+        if live.record.status == "RUNNING" && !released {
             guard.live = Some(live);
             guard.retired = false;
         } else {
@@ -966,6 +1189,15 @@ impl Engine {
             self.inner.live.remove(arn, &slot);
         }
         Ok(now)
+    }
+
+    /// Hand back a lease taken for an operation that did not happen (cluster mode).
+    async fn release_quietly(&self, arn: &str, lease: Option<Lease>) {
+        if let (Some(l), Some(c)) = (lease, self.inner.store.cluster())
+            && let Err(e) = c.release(arn, l).await
+        {
+            tracing::warn!(execution = arn, "could not hand a lease back: {e}");
+        }
     }
 
     /// Number of executions currently held in memory.
@@ -990,6 +1222,10 @@ fn strip_data(v: &mut Value) {
 /// Reload timers and re-dispatch unanswered tasks after a restart.
 pub(crate) async fn recover(engine: &Engine) -> ServiceResult<Recovered> {
     let store = &engine.inner.store;
+    if store.cluster().is_some() {
+        // Other nodes run what is theirs; this node joins and adopts only orphaned work.
+        return crate::cluster::start(engine).await;
+    }
     let running = store.running_executions().await?.len();
     let timers = store.all_timers().await?;
     let n_timers = timers.len();

@@ -179,6 +179,15 @@ async fn run(engine: Engine, arn: String, req: TaskRequest) {
                     return;
                 }
             }
+            if engine.inner.store.cluster().is_some() {
+                // Workers on any node take it from the store.
+                if let Err(e) =
+                    crate::cluster::offer_activity_task(&engine, activity, &arn, task_id).await
+                {
+                    tracing::warn!(execution = arn, "could not offer an activity task: {e}");
+                }
+                return;
+            }
             engine.inner.activities.enqueue(
                 activity,
                 PendingTask {

@@ -10,11 +10,16 @@
 //! - **Nothing sleeping lives in memory.** An execution that waits only on timers is evicted after
 //!   its step; its next timer reloads it from the snapshot.
 //! - **Time is an input** ([`Clock`]); `--wait-scale` shortens Wait and Retry delays only.
+//! - **Several nodes, one store.** When the store is shared (PostgreSQL), executions are held
+//!   under fenced leases, inputs for executions another node holds go through its inbox, and
+//!   the work of a dead node is adopted (see the `cluster` module). With a single-node store
+//!   none of that runs.
 #![warn(missing_docs)]
 
 pub mod activities;
 pub mod arn;
 pub mod clock;
+mod cluster;
 pub mod error;
 mod executions;
 pub mod integrations;
@@ -50,6 +55,8 @@ pub struct EngineConfig {
     pub retention_ms: i64,
     /// Record history events for Express executions too (`ironstep run`, tests).
     pub express_history: bool,
+    /// Cluster mode (a shared store): the address this node serves on, shown to operators.
+    pub node_address: String,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +69,7 @@ impl Default for EngineConfig {
             wait_scale: 1.0,
             retention_ms: 90 * 24 * 3600 * 1000,
             express_history: false,
+            node_address: String::new(),
         }
     }
 }
@@ -110,6 +118,7 @@ pub(crate) struct Inner {
     pub(crate) map_runs: maprun::MapRuns,
     pub(crate) tests: testing::Tests,
     pub(crate) shutting_down: std::sync::atomic::AtomicBool,
+    pub(crate) cluster: cluster::ClusterState,
 }
 
 impl Engine {
@@ -135,6 +144,7 @@ impl Engine {
             map_runs: maprun::MapRuns::default(),
             tests: testing::Tests::default(),
             shutting_down: std::sync::atomic::AtomicBool::new(false),
+            cluster: cluster::ClusterState::default(),
         });
         let engine = Engine { inner };
         timers::spawn_loop(Arc::downgrade(&engine.inner));
@@ -183,9 +193,11 @@ impl Engine {
         &self.inner.metrics
     }
 
-    /// Stop accepting work and flush the store.
+    /// Stop accepting work and flush the store. In cluster mode every lease is handed back
+    /// first, so that other nodes take the work over at once.
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
+        cluster::leave(self).await;
         if let Err(e) = self.inner.store.close().await {
             tracing::warn!("closing the store: {e}");
         }

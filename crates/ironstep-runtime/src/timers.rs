@@ -101,7 +101,11 @@ pub(crate) fn spawn_loop(weak: Weak<Inner>) {
             for (arn, timer_id) in due {
                 let e = engine.clone();
                 tokio::spawn(async move {
-                    e.deliver(&arn, Input::TimerFired { timer_id }).await;
+                    if e.inner.store.cluster().is_some() {
+                        crate::cluster::fire_timer(&e, &arn, timer_id).await;
+                    } else {
+                        e.deliver(&arn, Input::TimerFired { timer_id }).await;
+                    }
                 });
             }
         }

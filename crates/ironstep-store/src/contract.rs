@@ -388,11 +388,467 @@ async fn activities_versions_aliases_tags(store: &dyn Store) {
     assert!(store.list_aliases(sm_arn).await.unwrap().is_empty());
 }
 
+// ---- the cluster contract ----------------------------------------------------------------------
+
+use crate::cluster::{Acquire, Cluster, Committed, Fenced, Lease, Notice, NoticeSink, Taken};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn both<'a>(a: &'a dyn Store, b: &'a dyn Store) -> (&'a dyn Cluster, &'a dyn Cluster) {
+    (
+        a.cluster().expect("the first store is not a cluster store"),
+        b.cluster()
+            .expect("the second store is not a cluster store"),
+    )
+}
+
+fn step(arn: &str, first_event: u64, n: u64) -> Mutation {
+    Mutation {
+        execution_arn: arn.into(),
+        status: "RUNNING".into(),
+        snapshot: Some(vec![first_event as u8]),
+        events: (first_event..first_event + n).map(ev).collect(),
+        ..Default::default()
+    }
+}
+
+async fn leased(c: &dyn Cluster, arn: &str, m: Mutation, release: bool) -> Lease {
+    c.create_execution_leased(exec(arn, "arn:sm:cluster", 1), m, release)
+        .await
+        .unwrap()
+}
+
+async fn event_count(s: &dyn Store, arn: &str) -> u64 {
+    s.get_execution(arn).await.unwrap().unwrap().event_count
+}
+
+/// Collects notifications for the checks.
+#[derive(Default)]
+struct Collect(Mutex<Vec<Notice>>);
+
+impl NoticeSink for Collect {
+    fn notice(&self, n: Notice) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(n);
+    }
+}
+
+impl Collect {
+    async fn wait_for(&self, want: &Notice) -> bool {
+        for _ in 0..100 {
+            if self
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(want)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
+/// Run the checks of a store shared by several nodes. `a` and `b` are two nodes (store
+/// instances with different node ids) on the same, otherwise empty, database; their lease
+/// time should be short (the checks wait for leases to expire). Panics on a violation.
+pub async fn cluster(a: &dyn Store, b: &dyn Store) {
+    let (ca, cb) = both(a, b);
+    assert_ne!(ca.node_id(), cb.node_id(), "two nodes need two ids");
+    let expire = ca.timing().lease.max(cb.timing().lease) + Duration::from_millis(400);
+    cluster_nodes_and_notices(ca, cb).await;
+    leases_and_fencing(a, ca, cb, expire).await;
+    inbox(a, ca, cb, expire).await;
+    orphans_and_timers(a, ca, cb, expire).await;
+    activity_tasks(ca, cb).await;
+    leaving(ca, cb).await;
+}
+
+async fn cluster_nodes_and_notices(ca: &dyn Cluster, cb: &dyn Cluster) {
+    ca.join("127.0.0.1:1").await.unwrap();
+    cb.join("127.0.0.1:2").await.unwrap();
+    let nodes = ca.nodes().await.unwrap();
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
+    assert!(nodes.iter().all(|n| n.status == "live"), "{nodes:?}");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.id == ca.node_id() && n.address == "127.0.0.1:1")
+    );
+    let sink = Arc::new(Collect::default());
+    cb.listen(sink.clone());
+    // The listener connects in the background: post until one is seen.
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:cluster:notice";
+    leased(ca, arn, step(arn, 1, 1), true).await;
+    let mut seen = false;
+    for _ in 0..20 {
+        ca.post_input(arn, b"x".to_vec()).await.unwrap();
+        if sink.wait_for(&Notice::Inbox(arn.into())).await {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "no inbox notification reached the other node");
+    assert!(ca.heartbeat(&[], "{\"steps\":1}").await.unwrap() == 0);
+    let me = ca.nodes().await.unwrap();
+    assert!(
+        me.iter()
+            .any(|n| n.id == ca.node_id() && n.metrics == "{\"steps\":1}")
+    );
+}
+
+async fn leases_and_fencing(a: &dyn Store, ca: &dyn Cluster, cb: &dyn Cluster, expire: Duration) {
+    let e = "arn:aws:states:us-east-1:123456789012:execution:cluster:lease";
+    let l1 = leased(ca, e, step(e, 1, 2), false).await;
+    assert_eq!(l1, Lease { epoch: 1 });
+    assert_eq!(
+        cb.acquire(e, false).await.unwrap(),
+        Acquire::Held {
+            owner: ca.node_id().into()
+        }
+    );
+    // The holder commits; a stale epoch writes nothing.
+    let done = ca
+        .commit_fenced(step(e, 3, 1), l1, Fenced::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        Committed::Done {
+            inbox_waiting: false
+        }
+    );
+    assert_eq!(event_count(a, e).await, 3);
+    let lost = ca
+        .commit_fenced(step(e, 4, 1), Lease { epoch: 0 }, Fenced::default())
+        .await
+        .unwrap();
+    assert_eq!(lost, Committed::LeaseLost);
+    assert_eq!(event_count(a, e).await, 3, "a fenced-out step wrote events");
+    // Heartbeats renew only what the node says it holds; an unrenewed lease expires and
+    // another node takes over, after which the old holder's commits fail.
+    assert_eq!(ca.heartbeat(&[e.to_string()], "{}").await.unwrap(), 1);
+    tokio::time::sleep(expire).await;
+    let Acquire::Acquired(l2) = cb.acquire(e, false).await.unwrap() else {
+        panic!("an expired lease was not taken over");
+    };
+    assert!(l2.epoch > l1.epoch);
+    assert_eq!(
+        ca.commit_fenced(step(e, 4, 1), l1, Fenced::default())
+            .await
+            .unwrap(),
+        Committed::LeaseLost
+    );
+    let released = cb
+        .commit_fenced(
+            step(e, 4, 1),
+            l2,
+            Fenced {
+                release: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        released,
+        Committed::Done {
+            inbox_waiting: false
+        }
+    );
+    assert_eq!(event_count(a, e).await, 4);
+    let Acquire::Acquired(l3) = ca.acquire(e, false).await.unwrap() else {
+        panic!("a released lease was not free");
+    };
+    assert!(l3.epoch > l2.epoch);
+    ca.release(e, l3).await.unwrap();
+    // Taking over with the execution in one go.
+    match ca.acquire_loaded(e).await.unwrap() {
+        Taken::Acquired {
+            lease,
+            record,
+            snapshot,
+            inbox,
+        } => {
+            assert!(lease.epoch > l3.epoch);
+            assert_eq!((record.arn.as_str(), record.event_count), (e, 4));
+            assert_eq!(snapshot, Some(vec![4]));
+            assert!(!inbox);
+            assert_eq!(
+                cb.acquire_loaded(e).await.unwrap(),
+                Taken::Held {
+                    owner: ca.node_id().into()
+                }
+            );
+            ca.release(e, lease).await.unwrap();
+        }
+        other => panic!("a free execution was not taken: {other:?}"),
+    }
+    // Closing releases the lease; a closed execution is leased only for a redrive.
+    let Acquire::Acquired(l4) = cb.acquire(e, false).await.unwrap() else {
+        panic!("not free after release");
+    };
+    let close = Mutation {
+        execution_arn: e.into(),
+        status: "FAILED".into(),
+        stop_date: Some(9),
+        events: vec![ev(5)],
+        clear_all: true,
+        ..Default::default()
+    };
+    assert!(matches!(
+        cb.commit_fenced(close, l4, Fenced::default())
+            .await
+            .unwrap(),
+        Committed::Done { .. }
+    ));
+    assert_eq!(ca.acquire(e, false).await.unwrap(), Acquire::Closed);
+    assert!(matches!(
+        ca.acquire(e, true).await.unwrap(),
+        Acquire::Acquired(_)
+    ));
+    assert_eq!(
+        ca.acquire(
+            "arn:aws:states:us-east-1:123456789012:execution:cluster:none",
+            false
+        )
+        .await
+        .unwrap(),
+        Acquire::Missing
+    );
+}
+
+async fn inbox(a: &dyn Store, ca: &dyn Cluster, cb: &dyn Cluster, expire: Duration) {
+    let e = "arn:aws:states:us-east-1:123456789012:execution:cluster:inbox";
+    let lease = leased(ca, e, step(e, 1, 1), false).await;
+    let p1 = cb.post_input(e, b"one".to_vec()).await.unwrap().unwrap();
+    let p2 = cb.post_input(e, b"two".to_vec()).await.unwrap().unwrap();
+    assert_eq!(p1.owner.as_deref(), Some(ca.node_id()));
+    assert!(p2.id > p1.id);
+    assert!(
+        cb.post_input("arn:missing", vec![])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let items = ca.inbox(e, 10).await.unwrap();
+    assert_eq!(
+        items.iter().map(|i| i.input.as_slice()).collect::<Vec<_>>(),
+        [b"one".as_slice(), b"two".as_slice()]
+    );
+    // The step that consumes an input deletes it in its own transaction and reports what is
+    // still waiting.
+    let done = ca
+        .commit_fenced(
+            step(e, 2, 1),
+            lease,
+            Fenced {
+                inbox_done: vec![p1.id],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        Committed::Done {
+            inbox_waiting: true
+        }
+    );
+    assert!(!ca.inbox_pending(p1.id).await.unwrap());
+    assert!(ca.inbox_pending(p2.id).await.unwrap());
+    // Discarding is fenced too.
+    assert!(
+        !ca.discard_inbox(e, Lease { epoch: 99 }, &[p2.id])
+            .await
+            .unwrap()
+    );
+    assert!(ca.inbox_pending(p2.id).await.unwrap());
+    assert!(ca.discard_inbox(e, lease, &[p2.id]).await.unwrap());
+    assert!(!ca.inbox_pending(p2.id).await.unwrap());
+    // Entries of executions nobody live holds are orphans for every node; those of a live
+    // holder belong to it alone.
+    let p3 = cb.post_input(e, b"three".to_vec()).await.unwrap().unwrap();
+    assert!(!cb.inbox_orphans(10).await.unwrap().contains(&e.to_string()));
+    assert!(ca.inbox_orphans(10).await.unwrap().contains(&e.to_string()));
+    tokio::time::sleep(expire).await;
+    assert!(cb.inbox_orphans(10).await.unwrap().contains(&e.to_string()));
+    // Inputs to a closed execution are dropped.
+    let Acquire::Acquired(l) = cb.acquire(e, false).await.unwrap() else {
+        panic!("expired lease not taken");
+    };
+    let close = Mutation {
+        execution_arn: e.into(),
+        status: "SUCCEEDED".into(),
+        stop_date: Some(3),
+        events: vec![ev(3)],
+        clear_all: true,
+        ..Default::default()
+    };
+    cb.commit_fenced(close, l, Fenced::default()).await.unwrap();
+    assert!(cb.inbox_orphans(10).await.unwrap().contains(&e.to_string()));
+    cb.discard_closed_inbox(e).await.unwrap();
+    assert!(!cb.inbox_pending(p3.id).await.unwrap());
+    assert_eq!(event_count(a, e).await, 3);
+}
+
+async fn orphans_and_timers(a: &dyn Store, ca: &dyn Cluster, cb: &dyn Cluster, expire: Duration) {
+    let dispatch = |arn: &str, id: u64| DispatchRecord {
+        execution_arn: arn.into(),
+        task_id: id,
+        payload: format!("task {id}").into_bytes(),
+    };
+    // Held by a node that stops renewing, and not held at all: both are adopted.
+    let dead = "arn:aws:states:us-east-1:123456789012:execution:cluster:dead";
+    let mut m = step(dead, 1, 1);
+    m.dispatch_put = vec![dispatch(dead, 7)];
+    leased(ca, dead, m, false).await;
+    let left = "arn:aws:states:us-east-1:123456789012:execution:cluster:left";
+    let mut m = step(left, 1, 1);
+    m.dispatch_put = vec![dispatch(left, 3)];
+    leased(ca, left, m, true).await;
+    let quiet = "arn:aws:states:us-east-1:123456789012:execution:cluster:quiet";
+    leased(ca, quiet, step(quiet, 1, 1), true).await;
+    let adopted = cb.adopt_orphans(10).await.unwrap();
+    let names: Vec<&str> = adopted.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        names,
+        [left],
+        "only the unheld execution with work is adopted at once"
+    );
+    tokio::time::sleep(expire).await;
+    // (`left` is adopted again too: its new holder did not renew either.)
+    let adopted = cb.adopt_orphans(10).await.unwrap();
+    let found = adopted.iter().find(|(a, _)| a == dead);
+    assert_eq!(
+        found.map(|(_, l)| *l),
+        Some(Lease { epoch: 2 }),
+        "{adopted:?}"
+    );
+    assert!(!adopted.iter().any(|(a, _)| a == quiet), "{adopted:?}");
+    assert_eq!(
+        cb.dispatches_of(dead).await.unwrap(),
+        vec![dispatch(dead, 7)]
+    );
+    assert!(
+        ca.adopt_orphans(10).await.unwrap().is_empty(),
+        "adopted twice"
+    );
+
+    // Timers: the node that set a timer owns it until a lease past its due time; then any
+    // node may claim it, and each timer goes to one claimer.
+    let t = "arn:aws:states:us-east-1:123456789012:execution:cluster:timers";
+    let mut m = step(t, 1, 1);
+    m.timers_put = (1..=20)
+        .map(|i| TimerRecord {
+            execution_arn: t.into(),
+            timer_id: i,
+            due: 1000 + i as i64,
+        })
+        .collect();
+    leased(ca, t, m, true).await;
+    let far = 4_000_000_000_000;
+    assert!(cb.claim_due_timers(far, 100).await.unwrap().is_empty());
+    tokio::time::sleep(expire).await;
+    assert!(
+        cb.claim_due_timers(500, 100).await.unwrap().is_empty(),
+        "not due yet"
+    );
+    let (x, y) = tokio::join!(ca.claim_due_timers(far, 100), cb.claim_due_timers(far, 100));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    let mut all: Vec<u64> = x.iter().chain(y.iter()).map(|t| t.timer_id).collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=20).collect::<Vec<_>>(),
+        "each timer claimed exactly once"
+    );
+    assert!(ca.claim_due_timers(far, 100).await.unwrap().is_empty());
+    for timer in &x {
+        ca.finish_timer(t, timer.timer_id).await.unwrap();
+    }
+    // Finishing someone else's claim does nothing.
+    for timer in &y {
+        ca.finish_timer(t, timer.timer_id).await.unwrap();
+    }
+    let left_timers = a.all_timers().await.unwrap();
+    let mut left_ids: Vec<u64> = left_timers
+        .iter()
+        .filter(|r| r.execution_arn == t)
+        .map(|r| r.timer_id)
+        .collect();
+    left_ids.sort_unstable();
+    let mut want: Vec<u64> = y.iter().map(|t| t.timer_id).collect();
+    want.sort_unstable();
+    assert_eq!(left_ids, want);
+}
+
+async fn activity_tasks(ca: &dyn Cluster, cb: &dyn Cluster) {
+    let e = "arn:aws:states:us-east-1:123456789012:execution:cluster:activity";
+    let act = "arn:aws:states:us-east-1:123456789012:activity:work";
+    let mut m = step(e, 1, 1);
+    m.dispatch_put = (1..=12)
+        .map(|i| DispatchRecord {
+            execution_arn: e.into(),
+            task_id: i,
+            payload: vec![i as u8],
+        })
+        .collect();
+    leased(ca, e, m, false).await;
+    for i in 1..=12 {
+        ca.offer_activity_task(act, e, i).await.unwrap();
+    }
+    assert_eq!(cb.offered_activity_tasks(act).await.unwrap(), 12);
+    let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+    loop {
+        let (x, y) = tokio::join!(ca.take_activity_task(act), cb.take_activity_task(act));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        if x.is_none() && y.is_none() {
+            break;
+        }
+        got_a.extend(x.map(|d| d.task_id));
+        got_b.extend(y.map(|d| d.task_id));
+    }
+    let mut all: Vec<u64> = got_a.iter().chain(got_b.iter()).copied().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=12).collect::<Vec<_>>(),
+        "each task handed out exactly once"
+    );
+    // Offering again (a re-dispatch after failover) does not hand a task out twice.
+    ca.offer_activity_task(act, e, 5).await.unwrap();
+    assert!(cb.take_activity_task(act).await.unwrap().is_none());
+    assert_eq!(ca.offered_activity_tasks(act).await.unwrap(), 0);
+}
+
+async fn leaving(ca: &dyn Cluster, cb: &dyn Cluster) {
+    let e = "arn:aws:states:us-east-1:123456789012:execution:cluster:leave";
+    leased(ca, e, step(e, 1, 1), false).await;
+    assert!(matches!(
+        cb.acquire(e, false).await.unwrap(),
+        Acquire::Held { .. }
+    ));
+    ca.leave().await.unwrap();
+    assert!(
+        matches!(cb.acquire(e, false).await.unwrap(), Acquire::Acquired(_)),
+        "leaving did not hand the lease back"
+    );
+    let nodes = cb.nodes().await.unwrap();
+    let a = nodes.iter().find(|n| n.id == ca.node_id()).unwrap();
+    assert_eq!(a.status, "stopped");
+    assert_eq!(a.executions, 0);
+}
+
 #[cfg(test)]
 mod tests {
     #[tokio::test]
     async fn memory_store_meets_the_contract() {
         let store = crate::MemoryStore::new();
         super::run(&store).await;
+        assert!(
+            crate::Store::cluster(&store).is_none(),
+            "the memory store is single-node"
+        );
     }
 }

@@ -10,8 +10,12 @@
 //! implement the same trait, and one contract test suite ([`contract`]) runs against every
 //! backend. Snapshots and dispatch payloads are opaque bytes here; only the runtime knows what
 //! they contain.
+//!
+//! A store several nodes share (PostgreSQL) also implements [`cluster::Cluster`]: leases with
+//! fencing, an inbox, timer claims and node heartbeats.
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod contract;
 mod memory;
 mod model;
@@ -133,5 +137,14 @@ pub trait Store: Send + Sync + 'static {
     /// Flush and close (the writer finishes its current commit).
     async fn close(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    // ---- several nodes -----------------------------------------------------------------------
+
+    /// The cluster side of a store that several nodes share ([`cluster::Cluster`]); `None`
+    /// (the default) for a store only one process uses, and the runtime then runs everything
+    /// itself.
+    fn cluster(&self) -> Option<&dyn cluster::Cluster> {
+        None
     }
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// A Step Functions-compatible workflow engine: serves the AWS Step Functions API and runs
 /// Amazon States Language state machines.
@@ -30,15 +30,36 @@ pub enum Command {
     Executions(crate::executions::ExecutionsArgs),
     /// Print a local function's recent invocations and their output (stdout/stderr).
     Logs(crate::logs::LogsArgs),
+    /// List the nodes sharing a PostgreSQL store and what each holds.
+    Nodes(NodesArgs),
 }
 
-/// Where state is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Where state is kept: `sqlite`, `memory`, or a `postgres://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreKind {
     /// An embedded SQLite database under `--data-dir` (durable; the default).
     Sqlite,
     /// In memory: fast, nothing survives a restart.
     Memory,
+    /// A PostgreSQL database several nodes share (`postgres://user@host:port/database`).
+    Postgres(String),
+}
+
+impl std::str::FromStr for StoreKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sqlite" => Ok(StoreKind::Sqlite),
+            "memory" => Ok(StoreKind::Memory),
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreKind::Postgres(url.to_string()))
+            }
+            other => Err(format!(
+                "'{other}' is not a store: use sqlite, memory or a postgres://user@host/database URL"
+            )),
+        }
+    }
 }
 
 /// Options shared by commands that run an engine.
@@ -61,9 +82,16 @@ pub struct ServeArgs {
     /// Address to listen on (Step Functions Local users expect port 8083).
     #[arg(long, env = "IRONSTEP_LISTEN", default_value = "127.0.0.1:8083")]
     pub listen: SocketAddr,
-    /// Where executions are kept.
-    #[arg(long, value_enum, env = "IRONSTEP_STORE", default_value = "sqlite")]
+    /// Where executions are kept: `sqlite` (under --data-dir), `memory`, or a
+    /// `postgres://user@host:port/database` URL that several nodes share.
+    #[arg(long, env = "IRONSTEP_STORE", default_value = "sqlite")]
     pub store: StoreKind,
+    /// With a PostgreSQL store: how quickly the work of a dead node is taken over.
+    #[arg(long, env = "IRONSTEP_FAILOVER_SECONDS", default_value_t = 10.0)]
+    pub failover_seconds: f64,
+    /// With a PostgreSQL store: this node's id (default: host, port and a random suffix).
+    #[arg(long, env = "IRONSTEP_NODE_ID")]
+    pub node_id: Option<String>,
     /// Directory for durable data.
     #[arg(long, env = "IRONSTEP_DATA_DIR", default_value = "ironstep-data")]
     pub data_dir: PathBuf,
@@ -109,6 +137,16 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NodesArgs {
+    /// The PostgreSQL store the nodes share (`postgres://...`).
+    #[arg(long, env = "IRONSTEP_STORE")]
+    pub store: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,8 @@ pub async fn open(args: &ServeArgs, engine: &Engine) -> anyhow::Result<Functions
         StoreKind::Memory => FunctionsConfig::new(),
         // Absolute: workers run with their code directory as the working directory, so a
         // relative data directory (the default `ironstep-data`) would not find the runtimes.
-        StoreKind::Sqlite => FunctionsConfig::persistent(
+        // Functions are this node's own files, also when executions live in PostgreSQL.
+        StoreKind::Sqlite | StoreKind::Postgres(_) => FunctionsConfig::persistent(
             std::path::absolute(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone()),
         ),
     };

@@ -6,6 +6,7 @@ mod executions;
 mod functions;
 mod lambda;
 mod logs;
+mod nodes;
 mod run;
 mod samples;
 mod serve;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Samples(a) => samples::main(a),
         cli::Command::Executions(a) => executions::main(a),
         cli::Command::Logs(a) => logs::main(a),
+        cli::Command::Nodes(a) => nodes::main(a),
     };
     match result {
         Ok(code) => code,

@@ -317,6 +317,8 @@ async fn start_server(args: &SampleRunArgs, client: &Client) -> anyhow::Result<I
         store: StoreKind::Sqlite,
         data_dir: std::path::absolute(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone()),
         retention_days: 90.0,
+        failover_seconds: 10.0,
+        node_id: None,
         engine: args.engine.clone(),
         functions: args.functions.clone(),
     };

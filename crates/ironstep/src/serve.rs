@@ -60,8 +60,10 @@ pub async fn serve_until(
 ) -> anyhow::Result<ExitCode> {
     let mut config = engine_config(&args.engine)?;
     config.retention_ms = (args.retention_days * 86_400_000.0) as i64;
-    let store: Arc<dyn Store> = match args.store {
+    config.node_address = args.listen.to_string();
+    let store: Arc<dyn Store> = match &args.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Postgres(url) => crate::nodes::open_postgres(url, &args).await?,
         StoreKind::Sqlite => {
             let store = ironstep_store_sqlite::SqliteStore::open(
                 &args.data_dir,
@@ -83,6 +85,7 @@ pub async fn serve_until(
     }
     let functions = crate::functions::open(&args, &engine).await?;
     let app = ironstep_api::router(engine.clone())
+        .merge(crate::nodes::ready_router(engine.clone()))
         .merge(functions.router())
         .merge(ironstep_console::router(engine.clone(), functions.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -1,12 +1,20 @@
 //! Shared helpers for the binary's integration tests: start a real `ironstep serve` on a free
 //! port, and drive it with real clients (boto3 through Python, the aws CLI).
+//!
+//! The store is the test run's choice: SQLite under a fresh data directory by default, or,
+//! with `IRONSTEP_TEST_STORE=postgres`, a fresh PostgreSQL database per server (on the server
+//! `IRONSTEP_TEST_POSTGRES` names), so the same tests check both backends.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
+
+use ironstep_store_postgres::testing::TestDatabase;
 
 /// A running `ironstep serve`, killed on drop.
 pub struct Server {
@@ -15,6 +23,26 @@ pub struct Server {
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     pub log: PathBuf,
+    /// The PostgreSQL database it runs on (kept while any server of this data directory runs).
+    pub db: Option<Arc<TestDatabase>>,
+}
+
+/// Whether this test run puts servers on PostgreSQL (`IRONSTEP_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("IRONSTEP_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// The database of a data directory: a restart on the same directory finds the same one.
+fn database_for(data_dir: &Path) -> Arc<TestDatabase> {
+    static DBS: Mutex<Option<HashMap<PathBuf, Weak<TestDatabase>>>> = Mutex::new(None);
+    let mut dbs = DBS.lock().unwrap_or_else(|p| p.into_inner());
+    let map = dbs.get_or_insert_with(HashMap::new);
+    if let Some(db) = map.get(data_dir).and_then(Weak::upgrade) {
+        return db;
+    }
+    let db = Arc::new(TestDatabase::create_blocking());
+    map.insert(data_dir.to_path_buf(), Arc::downgrade(&db));
+    db
 }
 
 impl Server {
@@ -98,13 +126,18 @@ pub fn serve_on(data_dir: &Path, port: u16, extra: &[&str]) -> Server {
         .append(true)
         .open(&log)
         .expect("log file");
-    let child = Command::new(bin())
-        .arg("serve")
+    let db = (on_postgres() && !extra.contains(&"--store")).then(|| database_for(data_dir));
+    let mut cmd = Command::new(bin());
+    cmd.arg("serve")
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data-dir")
         .arg(data_dir)
-        .args(extra)
+        .args(extra);
+    if let Some(db) = &db {
+        cmd.arg("--store").arg(&db.url);
+    }
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(log_file)
         .spawn()
@@ -115,6 +148,7 @@ pub fn serve_on(data_dir: &Path, port: u16, extra: &[&str]) -> Server {
         data_dir: data_dir.to_path_buf(),
         _tmp: None,
         log,
+        db,
     };
     wait_healthy(&server);
     server
