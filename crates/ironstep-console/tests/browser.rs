@@ -84,7 +84,7 @@ fn console_in_headless_chromium() {
     };
     let seed = std::env::var("SEED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("../shared/seed"));
+        .unwrap_or_else(|_| root.join("samples/start-workflow-within-workflow/statemachines"));
     assert!(
         seed.join("parent.asl.json").exists(),
         "the seed sample is not at {} (set SEED_DIR)",

@@ -19,7 +19,7 @@ const BASE = (process.env.IRONSTEP_URL || 'http://127.0.0.1:8083').replace(/\/$/
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOTS || '';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SEED = process.env.SEED_DIR || path.resolve(HERE, '../../../../../shared/seed');
+const SEED = process.env.SEED_DIR || path.resolve(HERE, '../../../../samples/start-workflow-within-workflow/statemachines');
 const ROLE = 'arn:aws:iam::123456789012:role/ironstep-console-test';
 const EXPECTED_OUTPUT = [
   '"The whole execution is completed including both long-running jobs"',
@@ -130,7 +130,7 @@ before(async () => {
   const childDef = readFileSync(path.join(SEED, 'child.asl.json'), 'utf8').replaceAll('${NestingPatternCallbackLambdaFunction}', fn.FunctionArn);
   const child = await sfn('CreateStateMachine', { name: `NestingPatternAnotherStateMachine-${suffix}`, definition: childDef, roleArn: ROLE });
   const parentDef = readFileSync(path.join(SEED, 'parent.asl.json'), 'utf8')
-    .replaceAll('arn:aws:states:us-east-1:123456789012:stateMachine:NestingPatternAnotherStateMachine-HZ9gtgspmdun', child.stateMachineArn);
+    .replaceAll('${NestingPatternAnotherStateMachineArn}', child.stateMachineArn);
   const parent = await sfn('CreateStateMachine', { name: `NestingPatternMainStateMachine-${suffix}`, definition: parentDef, roleArn: ROLE, tags: [{ key: 'sample', value: 'start-a-workflow-within-a-workflow' }] });
   seed.parentMachine = parent.stateMachineArn;
   seed.childMachine = child.stateMachineArn;
