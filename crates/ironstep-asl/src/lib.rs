@@ -116,7 +116,9 @@ fn json_error(text: &str, e: &serde_json::Error) -> Diagnostic {
 /// The word serde_json stopped in, if the error is a bare word where a value should be (`not a
 /// definition`, `yes`, `nul`), with the 1-based column just after it (Jackson's column).
 fn unrecognized_token(text: &str, e: &serde_json::Error) -> Option<(String, usize)> {
-    if !e.is_syntax() {
+    // Only where a value was expected: elsewhere (`{a: 1}`, a key) Jackson words it otherwise.
+    let msg = e.to_string();
+    if !e.is_syntax() || !(msg.starts_with("expected value") || msg.starts_with("expected ident")) {
         return None;
     }
     let line = text.split('\n').nth(e.line().checked_sub(1)?)?;

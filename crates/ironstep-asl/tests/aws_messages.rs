@@ -67,6 +67,20 @@ fn other_json_syntax_errors_keep_the_source_location_shape() {
 }
 
 #[test]
+fn bare_words_where_a_value_belongs_get_jacksons_unrecognized_token() {
+    let d = check("{\"StartAt\": yes}");
+    assert!(
+        d[0].message
+            .starts_with("Unrecognized token 'yes': was expecting"),
+        "{d:?}"
+    );
+    assert!(d[0].message.ends_with("; line: 1, column: 16]"), "{d:?}");
+    // An unquoted key is another error in Jackson's words; serde_json's stands in for it.
+    let d = check("{StartAt: 1}");
+    assert!(!d[0].message.starts_with("Unrecognized token"), "{d:?}");
+}
+
+#[test]
 fn long_texts_are_cut_in_the_source_location() {
     let text = format!("nope {}", "x".repeat(600));
     let d = check(&text);
