@@ -601,7 +601,7 @@ fn choice_operators() {
         "IsTimestamp",
     ] {
         c.def(
-            &format!("{op}"),
+            op,
             choice(json!({"Variable": "$.v", op: true, "Next": "A"})),
         )
         .def(

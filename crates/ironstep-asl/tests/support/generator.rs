@@ -519,7 +519,10 @@ pub fn definition<E: Entropy>(e: &mut E) -> String {
             }
             root
         }
-        _ => serde_json::from_str(*e.pick(CORPUS)).unwrap_or(Value::Null),
+        _ => {
+            let text: &&str = e.pick(CORPUS);
+            serde_json::from_str(text).unwrap_or(Value::Null)
+        }
     };
     for _ in 0..e.below(4) {
         mutate(e, &mut root);
@@ -534,10 +537,10 @@ pub fn definition<E: Entropy>(e: &mut E) -> String {
             .unwrap_or(0);
         match e.below(3) {
             0 => text.truncate(cut),
-            1 => text.insert_str(
-                cut,
-                *e.pick(&["\"", "{", "}", ",", ":", "[", "é", "\\", "x"]),
-            ),
+            1 => {
+                let piece: &&str = e.pick(&["\"", "{", "}", ",", ":", "[", "é", "\\", "x"]);
+                text.insert_str(cut, piece);
+            }
             _ => text = format!("{}{}", &text[..cut], e.pick(&["", "not a definition", " "])),
         }
     }
