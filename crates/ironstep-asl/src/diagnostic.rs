@@ -86,7 +86,9 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// One terse sentence.
     pub message: String,
-    /// The narrowest JSON pointer (`/States/Foo/Next`), a parser position, or none.
+    /// The narrowest location, a JSON pointer except that array elements of the ASL structure are
+    /// written as AWS writes them (`/States/C/Choices[0]/Next`, `/States/T/Catch[1]/Next`); or a
+    /// parser position (`[Source: ...]`); or none.
     pub location: Option<String>,
 }
 

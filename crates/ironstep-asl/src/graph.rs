@@ -28,7 +28,7 @@ fn check_list(list: &serde_json::Map<String, Value>, loc: &str, out: &mut Vec<Di
         if let Some(branches) = state.get("Branches").and_then(Value::as_array) {
             for (i, b) in branches.iter().enumerate() {
                 if let Some(b) = b.as_object() {
-                    check_list(b, &format!("{state_loc}/Branches/{i}"), out);
+                    check_list(b, &format!("{state_loc}/Branches[{i}]"), out);
                 }
             }
         }

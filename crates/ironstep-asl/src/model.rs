@@ -100,7 +100,7 @@ pub struct State {
     pub scope: ScopeId,
     /// Its effective query language.
     pub query_language: QueryLanguage,
-    /// The JSON pointer of the state in the definition (`/States/A/Branches/0/States/B`).
+    /// The JSON pointer of the state in the definition (`/States/A/Branches[0]/States/B`).
     pub location: String,
     /// Type-specific fields.
     pub kind: StateKind,

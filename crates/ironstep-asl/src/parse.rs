@@ -26,6 +26,9 @@ pub(crate) struct Parser<'o> {
     names: HashMap<Arc<str>, StateId>,
     /// Top-level query language: nested states inherit it, never a Parallel/Map override.
     top_language: QueryLanguage,
+    /// Whether the JSONata being compiled is a catcher's `Output`/`Assign`, the one place
+    /// `$states.errorOutput` exists.
+    in_catcher: bool,
     opts: &'o CompileOptions,
 }
 
@@ -71,6 +74,13 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// AWS's schema message for a field whose JSON type is wrong (string fields).
+const EXPECTED_STRING: &str = "Expected value of type [STRING]";
+/// ... for object fields.
+const EXPECTED_OBJECT: &str = "Expected value of type [OBJECT]";
+/// ... for array fields.
+const EXPECTED_ARRAY: &str = "Expected value of type [ARRAY]";
+
 /// Fields that only JSONPath states may carry.
 const JSONPATH_ONLY: &[&str] = &[
     "InputPath",
@@ -102,6 +112,7 @@ impl<'o> Parser<'o> {
             scopes: Vec::new(),
             names: HashMap::new(),
             top_language: QueryLanguage::JsonPath,
+            in_catcher: false,
             opts,
         }
     }
@@ -188,16 +199,23 @@ impl<'o> Parser<'o> {
         (Some(def), self.diagnostics)
     }
 
+    /// AWS resolves a declared language to JSONPath only for the exact string `JSONPath`;
+    /// anything else counts as JSONata, and the bad value is reported at the field on top
+    /// (measured with ValidateStateMachineDefinition, floci-io/floci#2968).
     fn query_language(&mut self, v: &Value, loc: &str) -> QueryLanguage {
         match v.as_str() {
             Some("JSONPath") => QueryLanguage::JsonPath,
             Some("JSONata") => QueryLanguage::Jsonata,
-            _ => {
+            Some(_) => {
                 self.schema(
-                    "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
+                    "Value should be one of the following: [JSONPath, JSONata]",
                     loc,
                 );
-                QueryLanguage::JsonPath
+                QueryLanguage::Jsonata
+            }
+            None => {
+                self.schema(EXPECTED_STRING, loc);
+                QueryLanguage::Jsonata
             }
         }
     }
@@ -218,10 +236,7 @@ impl<'o> Parser<'o> {
                 return None;
             }
             Some(_) => {
-                self.schema(
-                    "The field 'States' must be an object",
-                    format!("{loc}/States"),
-                );
+                self.schema(EXPECTED_OBJECT, format!("{loc}/States"));
                 return None;
             }
             None => {
@@ -276,10 +291,7 @@ impl<'o> Parser<'o> {
                 }
             },
             Some(_) => {
-                self.schema(
-                    "The field 'StartAt' must be a string",
-                    format!("{loc}/StartAt"),
-                );
+                self.schema(EXPECTED_STRING, format!("{loc}/StartAt"));
                 None
             }
             None => {
@@ -318,7 +330,7 @@ impl<'o> Parser<'o> {
         let ty = match f.get("Type") {
             Some(Value::String(t)) => t.as_str(),
             Some(_) => {
-                self.schema("The field 'Type' must be a string", f.at("Type"));
+                self.schema(EXPECTED_STRING, f.at("Type"));
                 return None;
             }
             None => {
@@ -326,11 +338,13 @@ impl<'o> Parser<'o> {
                 return None;
             }
         };
+        let mut downgraded = false;
         let language = match f.get("QueryLanguage") {
             None => self.top_language,
             Some(v) => {
                 let l = self.query_language(v, &f.at("QueryLanguage"));
                 if self.top_language == QueryLanguage::Jsonata && l == QueryLanguage::JsonPath {
+                    downgraded = true;
                     self.schema(
                         "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
                         loc,
@@ -341,6 +355,7 @@ impl<'o> Parser<'o> {
         };
         self.opt_string(&mut f, "Comment");
         // Fields of the other query language get AWS's own message, before "not supported".
+        // A refused downgrade is the whole answer for the state (measured by floci-io/floci#2972).
         let (wrong, lang_name, other_name) = match language {
             QueryLanguage::Jsonata => (JSONPATH_ONLY, "JSONata", "JSONPath"),
             QueryLanguage::JsonPath => (JSONATA_ONLY, "JSONPath", "JSONata"),
@@ -348,12 +363,14 @@ impl<'o> Parser<'o> {
         for key in wrong {
             if f.has(key) {
                 f.used.push(key);
-                self.schema(
-                    format!(
-                        "The QueryLanguage is set to '{lang_name}', but field '{key}' is only supported for the '{other_name}' QueryLanguage"
-                    ),
-                    loc,
-                );
+                if !downgraded {
+                    self.schema(
+                        format!(
+                            "The QueryLanguage is set to '{lang_name}', but field '{key}' is only supported for the '{other_name}' QueryLanguage"
+                        ),
+                        loc,
+                    );
+                }
             }
         }
         let mut cx = StateCx {
@@ -436,7 +453,7 @@ impl<'o> Parser<'o> {
         let resource_text = match cx.f.get("Resource") {
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                self.schema("The field 'Resource' must be a string", cx.f.at("Resource"));
+                self.schema(EXPECTED_STRING, cx.f.at("Resource"));
                 None
             }
             None => {
@@ -501,10 +518,7 @@ impl<'o> Parser<'o> {
                     .map(Payload::Jsonata),
             },
             Some(_) => {
-                self.schema(
-                    "The field 'Credentials' must be an object",
-                    cx.f.at("Credentials"),
-                );
+                self.schema(EXPECTED_OBJECT, cx.f.at("Credentials"));
                 None
             }
         };
@@ -539,7 +553,7 @@ impl<'o> Parser<'o> {
             None => None,
             Some(Value::String(s)) => self.target(cx, s, &cx.f.at("Default")),
             Some(_) => {
-                self.schema("The field 'Default' must be a string", cx.f.at("Default"));
+                self.schema(EXPECTED_STRING, cx.f.at("Default"));
                 None
             }
         };
@@ -550,7 +564,7 @@ impl<'o> Parser<'o> {
                 return None;
             }
             Some(_) => {
-                self.schema("The field 'Choices' must be an array", cx.f.at("Choices"));
+                self.schema(EXPECTED_ARRAY, cx.f.at("Choices"));
                 return None;
             }
             None => {
@@ -561,7 +575,7 @@ impl<'o> Parser<'o> {
         let mut choices = Vec::with_capacity(rules.len());
         let mut ok = true;
         for (i, rule) in rules.iter().enumerate() {
-            let loc = format!("{}/Choices/{i}", cx.loc);
+            let loc = format!("{}/Choices[{i}]", cx.loc);
             match self.choice_rule(cx, rule, &loc) {
                 Some(r) => choices.push(r),
                 None => ok = false,
@@ -587,7 +601,7 @@ impl<'o> Parser<'o> {
         let next = match f.get("Next") {
             Some(Value::String(s)) => self.target(cx, s, &f.at("Next")),
             Some(_) => {
-                self.schema("The field 'Next' must be a string", f.at("Next"));
+                self.schema(EXPECTED_STRING, f.at("Next"));
                 None
             }
             None => {
@@ -669,7 +683,7 @@ impl<'o> Parser<'o> {
         if let Some(v) = f.get("Not") {
             let at = f.at("Not");
             let Some(obj) = v.as_object() else {
-                self.schema("The field 'Not' must be an object", at);
+                self.schema(EXPECTED_OBJECT, at);
                 return None;
             };
             let mut inner = Fields::new(obj, at.clone());
@@ -691,7 +705,7 @@ impl<'o> Parser<'o> {
                 }
             },
             Some(_) => {
-                self.schema("The field 'Variable' must be a string", f.at("Variable"));
+                self.schema(EXPECTED_STRING, f.at("Variable"));
                 None
             }
             None => None,
@@ -730,10 +744,7 @@ impl<'o> Parser<'o> {
                     return None;
                 }
                 None => {
-                    self.schema(
-                        format!("The value for the field '{key}' must be a string"),
-                        at,
-                    );
+                    self.schema(EXPECTED_STRING, at);
                     return None;
                 }
             }
@@ -805,7 +816,7 @@ impl<'o> Parser<'o> {
         let mut out = Vec::with_capacity(arr.len());
         let mut ok = true;
         for (i, item) in arr.iter().enumerate() {
-            let at = format!("{loc}/{i}");
+            let at = format!("{loc}[{i}]");
             let Some(obj) = item.as_object() else {
                 self.schema("A Choice rule must be an object", at);
                 ok = false;
@@ -908,7 +919,7 @@ impl<'o> Parser<'o> {
                 }
                 Value::String(s) => Some(FailField::Literal(s.clone())),
                 _ => {
-                    self.schema(format!("The field '{name}' must be a string"), at);
+                    self.schema(EXPECTED_STRING, at);
                     None
                 }
             };
@@ -918,7 +929,7 @@ impl<'o> Parser<'o> {
         {
             let at = cx.f.at(path_name);
             let Some(s) = v.as_str() else {
-                self.schema(format!("The field '{path_name}' must be a string"), at);
+                self.schema(EXPECTED_STRING, at);
                 return None;
             };
             return match Expr::parse(s, path_name) {
@@ -942,6 +953,10 @@ impl<'o> Parser<'o> {
             }
             _ => None,
         };
+        // Retry and Catch first: a bad Branches field returns early, and must not leave them
+        // unread (they would be reported as unsupported fields).
+        let retry = self.retriers(cx);
+        let catch = self.catchers(cx);
         let branches_v = match cx.f.get("Branches") {
             Some(Value::Array(a)) if !a.is_empty() => a,
             Some(_) => {
@@ -959,7 +974,7 @@ impl<'o> Parser<'o> {
         let mut branches = Vec::with_capacity(branches_v.len());
         let mut ok = true;
         for (i, b) in branches_v.iter().enumerate() {
-            let at = format!("{}/Branches/{i}", cx.loc);
+            let at = format!("{}/Branches[{i}]", cx.loc);
             let Some(obj) = b.as_object() else {
                 self.schema("A branch must be an object", at);
                 ok = false;
@@ -975,8 +990,6 @@ impl<'o> Parser<'o> {
                 self.schema(format!("Field '{key}' is not supported"), at.clone());
             }
         }
-        let retry = self.retriers(cx);
-        let catch = self.catchers(cx);
         if !ok {
             return None;
         }
@@ -994,22 +1007,28 @@ impl<'o> Parser<'o> {
     fn map(&mut self, cx: &mut StateCx<'_, '_>) -> Option<Map> {
         let next = self.transition(cx);
         let flow = self.flow(cx, FlowFields::ALL);
+        // As in `parallel`: every field is read before any early return, so that a bad one does
+        // not make the others look unsupported.
+        let retry = self.retriers(cx);
+        let catch = self.catchers(cx);
         let items = match cx.language {
-            QueryLanguage::JsonPath => Items::Path(match cx.f.get("ItemsPath") {
-                None => None,
-                Some(v) => Some(self.reference_path(v, &cx.f.at("ItemsPath"))?),
-            }),
+            QueryLanguage::JsonPath => match cx.f.get("ItemsPath") {
+                None => Some(Items::Path(None)),
+                Some(v) => self
+                    .reference_path(v, &cx.f.at("ItemsPath"))
+                    .map(|p| Items::Path(Some(p))),
+            },
             QueryLanguage::Jsonata => match cx.f.get("Items") {
-                None => Items::Input,
-                Some(v @ (Value::Array(_) | Value::String(_))) => {
-                    Items::Jsonata(self.jsonata_template(v, &cx.f.at("Items"))?)
-                }
+                None => Some(Items::Input),
+                Some(v @ (Value::Array(_) | Value::String(_))) => self
+                    .jsonata_template(v, &cx.f.at("Items"))
+                    .map(Items::Jsonata),
                 Some(_) => {
                     self.schema(
                         "The field 'Items' must be a JSON array or a JSONata expression",
                         cx.f.at("Items"),
                     );
-                    return None;
+                    None
                 }
             },
         };
@@ -1063,7 +1082,7 @@ impl<'o> Parser<'o> {
                 Some(s.clone())
             }
             Some(_) => {
-                self.schema("The field 'Label' must be a string", cx.f.at("Label"));
+                self.schema(EXPECTED_STRING, cx.f.at("Label"));
                 None
             }
         };
@@ -1087,7 +1106,7 @@ impl<'o> Parser<'o> {
         };
         let at = cx.f.at(proc_key);
         let Some(pobj) = proc_v.as_object() else {
-            self.schema(format!("The field '{proc_key}' must be an object"), at);
+            self.schema(EXPECTED_OBJECT, at);
             return None;
         };
         let mut pf = Fields::new(pobj, at.clone());
@@ -1102,7 +1121,7 @@ impl<'o> Parser<'o> {
                         None | Some(Some("INLINE")) => {}
                         Some(Some("DISTRIBUTED")) => mode = MapMode::Distributed,
                         Some(_) => self.schema(
-                            "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]",
+                            "Value should be one of the following: [INLINE, DISTRIBUTED]",
                             pcf.at("Mode"),
                         ),
                     }
@@ -1118,7 +1137,7 @@ impl<'o> Parser<'o> {
                         self.schema(format!("Field '{key}' is not supported"), pc_at.clone());
                     }
                 }
-                None => self.schema("The field 'ProcessorConfig' must be an object", pc_at),
+                None => self.schema(EXPECTED_OBJECT, pc_at),
             }
         }
         let processor = self.scope(&mut pf, &at, Some(cx.id));
@@ -1141,14 +1160,12 @@ impl<'o> Parser<'o> {
                 }
             }
         }
-        let retry = self.retriers(cx);
-        let catch = self.catchers(cx);
         Some(Map {
             next: next?,
             flow,
             processor: processor?,
             mode,
-            items,
+            items: items?,
             item_selector,
             result_selector,
             max_concurrency,
@@ -1181,7 +1198,7 @@ impl<'o> Parser<'o> {
                 None
             }
             (Some(_), _) => {
-                self.schema("The field 'Next' must be a string", cx.f.at("Next"));
+                self.schema(EXPECTED_STRING, cx.f.at("Next"));
                 None
             }
             (None, Some(Value::Bool(true))) => Some(Transition::End),
@@ -1190,7 +1207,7 @@ impl<'o> Parser<'o> {
                 None
             }
             (None, Some(_)) => {
-                self.schema("The field 'End' must be a boolean", cx.f.at("End"));
+                self.schema("Expected value of type [BOOLEAN]", cx.f.at("End"));
                 None
             }
         }
@@ -1240,7 +1257,7 @@ impl<'o> Parser<'o> {
 
     fn assign(&mut self, language: QueryLanguage, v: &Value, at: &str) -> Option<Payload> {
         let Some(obj) = v.as_object() else {
-            self.schema("The field 'Assign' must be an object", at);
+            self.schema(EXPECTED_OBJECT, at);
             return None;
         };
         for key in obj.keys() {
@@ -1337,10 +1354,7 @@ impl<'o> Parser<'o> {
                 None
             }
             None => {
-                self.schema(
-                    format!("The value for the field '{field}' must be a string"),
-                    at,
-                );
+                self.schema(EXPECTED_STRING, at);
                 None
             }
         }
@@ -1395,29 +1409,34 @@ impl<'o> Parser<'o> {
 
     fn jsonata_template(&mut self, v: &Value, at: &str) -> Option<JsonataTemplate> {
         match JsonataTemplate::compile(v) {
-            Ok(t) => Some(t),
+            Ok(t) => {
+                let mut ok = true;
+                for (e, path) in t.expressions() {
+                    ok &= self.error_output_allowed(e, &field_location(at, path));
+                }
+                ok.then_some(t)
+            }
             Err(e) => {
                 for (path, err) in &e.errors {
-                    // AWS locates the diagnostic at the field; the path inside it is kept in
-                    // the JSON pointer so that nested expressions are easy to find.
-                    let mut loc = at.to_string();
-                    for seg in &path.0 {
-                        match seg {
-                            ironstep_jsonata::PathSegment::Key(k) => {
-                                loc.push('/');
-                                loc.push_str(&pointer_escape(k));
-                            }
-                            ironstep_jsonata::PathSegment::Index(i) => {
-                                loc.push('/');
-                                loc.push_str(&i.to_string());
-                            }
-                        }
-                    }
-                    self.jsonata_diagnostics(err, &loc);
+                    self.jsonata_diagnostics(err, &field_location(at, path));
                 }
                 None
             }
         }
+    }
+
+    /// `$states.errorOutput` exists only in a catcher's `Output` and `Assign`; AWS refuses it
+    /// anywhere else at creation (floci-io/floci#2786, measured).
+    fn error_output_allowed(&mut self, e: &Expression, at: &str) -> bool {
+        if self.in_catcher || !e.reads_states_field(ironstep_jsonata::StatesField::ErrorOutput) {
+            return true;
+        }
+        self.diag(
+            Code::UnsupportedJsonataExpression,
+            "Field '$states.errorOutput' does not exist.",
+            at,
+        );
+        false
     }
 
     fn jsonata_diagnostics(&mut self, err: &ironstep_jsonata::CompileError, at: &str) {
@@ -1445,7 +1464,7 @@ impl<'o> Parser<'o> {
             return None;
         };
         match Expression::compile(inner) {
-            Ok(e) => Some(e),
+            Ok(e) => self.error_output_allowed(&e, at).then_some(e),
             Err(e) => {
                 self.jsonata_diagnostics(&e, at);
                 None
@@ -1514,12 +1533,12 @@ impl<'o> Parser<'o> {
         };
         let at = cx.f.at("Retry");
         let Some(arr) = v.as_array() else {
-            self.schema("The field 'Retry' must be an array", at);
+            self.schema(EXPECTED_ARRAY, at);
             return Vec::new();
         };
         let mut out = Vec::with_capacity(arr.len());
         for (i, r) in arr.iter().enumerate() {
-            let rat = format!("{at}/{i}");
+            let rat = format!("{at}[{i}]");
             let Some(obj) = r.as_object() else {
                 self.schema("A retrier must be an object", rat);
                 continue;
@@ -1584,7 +1603,7 @@ impl<'o> Parser<'o> {
                 Some(Some("FULL")) => Jitter::Full,
                 Some(_) => {
                     self.schema(
-                        "The value for the field 'JitterStrategy' must be one of [FULL, NONE]",
+                        "Value should be one of the following: [FULL, NONE]",
                         f.at("JitterStrategy"),
                     );
                     Jitter::None
@@ -1611,12 +1630,12 @@ impl<'o> Parser<'o> {
         };
         let at = cx.f.at("Catch");
         let Some(arr) = v.as_array() else {
-            self.schema("The field 'Catch' must be an array", at);
+            self.schema(EXPECTED_ARRAY, at);
             return Vec::new();
         };
         let mut out = Vec::with_capacity(arr.len());
         for (i, c) in arr.iter().enumerate() {
-            let cat = format!("{at}/{i}");
+            let cat = format!("{at}[{i}]");
             let Some(obj) = c.as_object() else {
                 self.schema("A catcher must be an object", cat);
                 continue;
@@ -1627,7 +1646,7 @@ impl<'o> Parser<'o> {
             let next = match f.get("Next") {
                 Some(Value::String(s)) => self.target(cx, s, &f.at("Next")),
                 Some(_) => {
-                    self.schema("The field 'Next' must be a string", f.at("Next"));
+                    self.schema(EXPECTED_STRING, f.at("Next"));
                     None
                 }
                 None => {
@@ -1652,7 +1671,9 @@ impl<'o> Parser<'o> {
                 }
                 QueryLanguage::Jsonata => {
                     if let Some(v) = f.get("Output") {
+                        self.in_catcher = true;
                         output = self.jsonata_template(v, &f.at("Output"));
+                        self.in_catcher = false;
                     }
                     if f.has("ResultPath") {
                         f.get("ResultPath");
@@ -1663,9 +1684,11 @@ impl<'o> Parser<'o> {
                     }
                 }
             }
+            self.in_catcher = true;
             let assign = f
                 .get("Assign")
                 .and_then(|v| self.assign(cx.language, v, &f.at("Assign")));
+            self.in_catcher = false;
             for key in f.unknown() {
                 self.schema(format!("Field '{key}' is not supported"), cat.clone());
             }
@@ -1729,7 +1752,7 @@ impl<'o> Parser<'o> {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                self.schema(format!("The field '{key}' must be a string"), f.at(key));
+                self.schema(EXPECTED_STRING, f.at(key));
                 None
             }
         }
@@ -1877,6 +1900,24 @@ const COMPARISONS: &[(&str, ComparisonOp, bool)] = &[
     ("IsBoolean", ComparisonOp::IsBoolean, false),
     ("IsTimestamp", ComparisonOp::IsTimestamp, false),
 ];
+
+/// The location of an expression inside a JSONata payload: AWS's `Output/a/b`, with array
+/// elements as `[i]` (`Arguments/items[0]`), appended to the field's own location.
+fn field_location(at: &str, path: &ironstep_jsonata::FieldPath) -> String {
+    let mut loc = at.to_string();
+    for seg in &path.0 {
+        match seg {
+            ironstep_jsonata::PathSegment::Key(k) => {
+                loc.push('/');
+                loc.push_str(&pointer_escape(k));
+            }
+            ironstep_jsonata::PathSegment::Index(i) => {
+                loc.push_str(&format!("[{i}]"));
+            }
+        }
+    }
+    loc
+}
 
 fn or_root(loc: &str) -> String {
     if loc.is_empty() {

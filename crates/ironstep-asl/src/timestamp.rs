@@ -46,7 +46,8 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
         "Z" => 0,
         rest if rest.len() == 6
             && (rest.starts_with('+') || rest.starts_with('-'))
-            && &rest[3..4] == ":" =>
+            // Bytes, not a `str` slice: the offset may hold multi-byte characters.
+            && rest.as_bytes()[3] == b':' =>
         {
             let h = num(i + 1..i + 3)? as i32;
             let m = num(i + 4..i + 6)? as i32;
@@ -107,6 +108,11 @@ mod tests {
             "",
             "2023-02-24 12:15:56.832957",
             "2024-01-01T00:00:00.Z",
+            // Found by fuzzing: a multi-byte character inside the offset used to panic.
+            "2016-03-14T01:59:00+0é12",
+            "2016-03-14T01:59:00+é:12",
+            "2016-03-14T01:59:00.éZ",
+            "2016-03-14T01:59:0é",
         ] {
             assert!(parse(bad).is_none(), "{bad}");
         }

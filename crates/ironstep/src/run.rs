@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use ironstep_asl::{CompileOptions, StateMachineType};
 use ironstep_runtime::machines::CreateStateMachine;
 use ironstep_runtime::{Engine, StartRequest, SystemClock};
 use ironstep_store::MemoryStore;
@@ -55,7 +56,7 @@ async fn run(args: RunArgs, definition: String, input: String) -> anyhow::Result
     let created = engine
         .create_state_machine(CreateStateMachine {
             name,
-            definition,
+            definition: definition.clone(),
             role_arn: "arn:aws:iam::123456789012:role/ironstep-run".into(),
             machine_type: Some(if args.express { "EXPRESS" } else { "STANDARD" }.into()),
             ..Default::default()
@@ -63,6 +64,26 @@ async fn run(args: RunArgs, definition: String, input: String) -> anyhow::Result
         .await;
     let created = match created {
         Ok(c) => c,
+        Err(e) if e.code.as_str() == "InvalidDefinition" => {
+            // The API's one-line message is hard to read for several problems: print each
+            // diagnostic the way `ironstep validate` does.
+            let opts = CompileOptions {
+                machine_type: if args.express {
+                    StateMachineType::Express
+                } else {
+                    StateMachineType::Standard
+                },
+            };
+            let file = args.definition.display().to_string();
+            let diagnostics = ironstep_asl::validate(&definition, &opts);
+            for d in diagnostics.iter().filter(|d| d.is_error()) {
+                eprintln!("{}", crate::validate::line(&file, d));
+            }
+            if !diagnostics.iter().any(|d| d.is_error()) {
+                eprintln!("{}: {}", e.code.as_str(), e.message);
+            }
+            return Ok(ExitCode::from(1));
+        }
         Err(e) => {
             eprintln!("{}: {}", e.code.as_str(), e.message);
             return Ok(ExitCode::from(1));
