@@ -88,7 +88,8 @@ print(e)
         assert_eq!(c["parentArn"], parent.as_str());
         assert_eq!(c["status"], "SUCCEEDED");
     }
-    let (dir, port) = (s.data_dir.clone(), s.port);
+    // The restart must find the same store: on PostgreSQL, hold the test database across it.
+    let (dir, port, _db) = (s.data_dir.clone(), s.port, s.db.clone());
     drop(s);
     let s = common::serve_on(&dir, port, &[]);
     let _keep = tmp;
