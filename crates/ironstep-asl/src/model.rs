@@ -441,14 +441,26 @@ pub struct Map {
     pub label: Option<String>,
     /// `ItemReader` (kept raw; reading from S3 is not supported locally).
     pub item_reader: Option<Value>,
-    /// `ItemBatcher` (kept raw).
-    pub item_batcher: Option<Value>,
+    /// `ItemBatcher` (Distributed Map only).
+    pub item_batcher: Option<ItemBatcher>,
     /// `ResultWriter` (kept raw).
     pub result_writer: Option<Value>,
     /// `Retry`.
     pub retry: Vec<Retrier>,
     /// `Catch`.
     pub catch: Vec<Catcher>,
+}
+
+/// `ItemBatcher` of a Distributed Map: each child gets `{"BatchInput": ..., "Items": [...]}`
+/// instead of one item.
+#[derive(Debug)]
+pub struct ItemBatcher {
+    /// `MaxItemsPerBatch` / `MaxItemsPerBatchPath`.
+    pub max_items: Option<NumberField>,
+    /// `MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`.
+    pub max_bytes: Option<NumberField>,
+    /// `BatchInput`: evaluated once, against the Map's effective input.
+    pub batch_input: Option<Payload>,
 }
 
 /// `JitterStrategy`.

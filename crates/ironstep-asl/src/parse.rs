@@ -1087,7 +1087,7 @@ impl<'o> Parser<'o> {
             }
         };
         let item_reader = cx.f.get("ItemReader").cloned();
-        let item_batcher = cx.f.get("ItemBatcher").cloned();
+        let item_batcher = self.item_batcher(cx);
         let result_writer = cx.f.get("ResultWriter").cloned();
         let (proc_key, proc_v) = match (cx.f.get("ItemProcessor"), cx.f.get("Iterator")) {
             (Some(v), None) => ("ItemProcessor", v),
@@ -1478,23 +1478,37 @@ impl<'o> Parser<'o> {
         name: &'static str,
         kind: NumberKind,
     ) -> Option<NumberField> {
+        self.number_field_in(&mut cx.f, cx.language, &cx.loc, name, kind)
+    }
+
+    /// [`Self::number_field`] over any object's fields (a state's, or `ItemBatcher`'s).
+    fn number_field_in(
+        &mut self,
+        f: &mut Fields<'_>,
+        language: QueryLanguage,
+        loc: &str,
+        name: &'static str,
+        kind: NumberKind,
+    ) -> Option<NumberField> {
         let path_name: &'static str = match name {
+            "MaxItemsPerBatch" => "MaxItemsPerBatchPath",
+            "MaxInputBytesPerBatch" => "MaxInputBytesPerBatchPath",
             "TimeoutSeconds" => "TimeoutSecondsPath",
             "HeartbeatSeconds" => "HeartbeatSecondsPath",
             "MaxConcurrency" => "MaxConcurrencyPath",
             "ToleratedFailurePercentage" => "ToleratedFailurePercentagePath",
             _ => "ToleratedFailureCountPath",
         };
-        if cx.f.has(name) && cx.f.has(path_name) {
-            cx.f.get(path_name);
+        if f.has(name) && f.has(path_name) {
+            f.get(path_name);
             self.schema(
                 format!("Only one of the fields '{name}' and '{path_name}' may be specified"),
-                cx.loc.clone(),
+                loc.to_string(),
             );
         }
-        if let Some(v) = cx.f.get(name) {
-            let at = cx.f.at(name);
-            if cx.language == QueryLanguage::Jsonata && is_jsonata(v) {
+        if let Some(v) = f.get(name) {
+            let at = f.at(name);
+            if language == QueryLanguage::Jsonata && is_jsonata(v) {
                 return self
                     .jsonata_whole(v.as_str().unwrap_or(""), &at)
                     .map(NumberField::Jsonata);
@@ -1518,13 +1532,53 @@ impl<'o> Parser<'o> {
             }
             return v.as_f64().map(NumberField::Literal);
         }
-        if cx.language == QueryLanguage::JsonPath
-            && let Some(v) = cx.f.get(path_name)
+        if language == QueryLanguage::JsonPath
+            && let Some(v) = f.get(path_name)
         {
-            let at = cx.f.at(path_name);
+            let at = f.at(path_name);
             return self.reference_path(v, &at).map(NumberField::Path);
         }
         None
+    }
+
+    /// `ItemBatcher`: its limits (literal, path or JSONata) and `BatchInput`.
+    fn item_batcher(&mut self, cx: &mut StateCx<'_, '_>) -> Option<ItemBatcher> {
+        let v = cx.f.get("ItemBatcher")?;
+        let at = cx.f.at("ItemBatcher");
+        let Some(obj) = v.as_object() else {
+            self.schema(EXPECTED_OBJECT, at);
+            return None;
+        };
+        let mut f = Fields::new(obj, at.clone());
+        let max_items = self.number_field_in(
+            &mut f,
+            cx.language,
+            &at,
+            "MaxItemsPerBatch",
+            NumberKind::PositiveInt,
+        );
+        let max_bytes = self.number_field_in(
+            &mut f,
+            cx.language,
+            &at,
+            "MaxInputBytesPerBatch",
+            NumberKind::PositiveInt,
+        );
+        let batch_input = f.get("BatchInput").and_then(|b| {
+            let bat = f.at("BatchInput");
+            match cx.language {
+                QueryLanguage::JsonPath => self.jsonpath_template(b, &bat).map(Payload::JsonPath),
+                QueryLanguage::Jsonata => self.jsonata_template(b, &bat).map(Payload::Jsonata),
+            }
+        });
+        for key in f.unknown() {
+            self.schema(format!("Field '{key}' is not supported"), at.clone());
+        }
+        Some(ItemBatcher {
+            max_items,
+            max_bytes,
+            batch_input,
+        })
     }
 
     fn retriers(&mut self, cx: &mut StateCx<'_, '_>) -> Vec<Retrier> {

@@ -897,6 +897,13 @@ fn map_state() {
         .state("distributed with reader, batcher and writer", distributed(json!({
             "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"}, "Parameters": {"Bucket": "b", "Key": "k"}},
             "ItemBatcher": {"MaxItemsPerBatch": 10}, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}}})))
+        .state("ItemBatcher with paths and BatchInput", distributed(json!({"ItemBatcher": {
+            "MaxItemsPerBatchPath": "$.n", "MaxInputBytesPerBatchPath": "$.b", "BatchInput": {"k.$": "$.k"}}})))
+        .state("ItemBatcher not an object", distributed(json!({"ItemBatcher": 10})))
+        .state("ItemBatcher MaxItemsPerBatch zero", distributed(json!({"ItemBatcher": {"MaxItemsPerBatch": 0}})))
+        .state("ItemBatcher MaxItemsPerBatch and Path", distributed(json!({"ItemBatcher": {"MaxItemsPerBatch": 2, "MaxItemsPerBatchPath": "$.n"}})))
+        .state("ItemBatcher bad BatchInput path", distributed(json!({"ItemBatcher": {"BatchInput": {"k.$": "k"}}})))
+        .state("ItemBatcher unknown field", distributed(json!({"ItemBatcher": {"MaxItems": 2}})))
         .state("ItemBatcher in INLINE mode", map(json!({"ItemBatcher": {"MaxItemsPerBatch": 10}})))
         .state("ResultWriter in INLINE mode", map(json!({"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject"}})))
         .state("ItemReader in INLINE mode", map(json!({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject"}})))

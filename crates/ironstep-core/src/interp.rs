@@ -243,6 +243,9 @@ struct MapRun {
     /// The interpreter call in which the Map started.
     #[serde(default)]
     started_call: u64,
+    /// `items` are `ItemBatcher` batches, already through `ItemSelector`.
+    #[serde(default)]
+    batched: bool,
 }
 
 /// Per-call context: the definition, the time and the randomness.
@@ -2547,7 +2550,14 @@ impl Execution {
             map_run_arn: None,
             first_error: None,
             started_call: self.calls,
+            batched: false,
         }));
+        // Reading items from, or writing results to, Amazon S3 needs S3: fail loudly rather
+        // than run the Map over something else.
+        if let Some(fail) = s3_unavailable(map) {
+            self.raise(cx, fid, sid, entered_id, fail);
+            return;
+        }
         let prepared = match def.state(sid).query_language {
             QueryLanguage::JsonPath => (|| {
                 let ctx = LazyContext::new(&self.info, sc.view(def));
@@ -2576,7 +2586,30 @@ impl Execution {
                     )?;
                     validate_tolerance(tc, tp)
                 })();
-                Ok::<_, Failure>((effective.into_owned(), items, None, mc, tolerance))
+                let batch = match &map.item_batcher {
+                    None => None,
+                    Some(b) => Some(BatchSpec {
+                        max_items: batch_limit(
+                            eval::number_value(b.max_items.as_ref(), "MaxItemsPerBatchPath", &env)?,
+                            "MaxItemsPerBatch",
+                        )?,
+                        max_bytes: batch_limit(
+                            eval::number_value(
+                                b.max_bytes.as_ref(),
+                                "MaxInputBytesPerBatchPath",
+                                &env,
+                            )?,
+                            "MaxInputBytesPerBatch",
+                        )?,
+                        input: match &b.batch_input {
+                            Some(Payload::JsonPath(t)) => {
+                                Some(eval::template(t, &env, &mut *cx.entropy)?)
+                            }
+                            _ => None,
+                        },
+                    }),
+                };
+                Ok::<_, Failure>((effective.into_owned(), items, None, mc, tolerance, batch))
             })(),
             QueryLanguage::Jsonata => (|| {
                 let js_vars = self.var_lookup(fid);
@@ -2613,10 +2646,27 @@ impl Execution {
                     )?;
                     validate_tolerance(tc, tp)
                 })();
-                Ok((input.clone(), items, keys, mc, tolerance))
+                let batch = match &map.item_batcher {
+                    None => None,
+                    Some(b) => Some(BatchSpec {
+                        max_items: batch_limit(
+                            js.number(b.max_items.as_ref(), "MaxItemsPerBatch")?,
+                            "MaxItemsPerBatch",
+                        )?,
+                        max_bytes: batch_limit(
+                            js.number(b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?,
+                            "MaxInputBytesPerBatch",
+                        )?,
+                        input: match &b.batch_input {
+                            Some(Payload::Jsonata(t)) => Some(js.template(t, "BatchInput")?),
+                            _ => None,
+                        },
+                    }),
+                };
+                Ok((input.clone(), items, keys, mc, tolerance, batch))
             })(),
         };
-        let (effective, items, keys, mc, tolerance) = match prepared {
+        let (effective, items, keys, mc, tolerance, batch) = match prepared {
             Ok(p) => p,
             Err(fail) => {
                 self.raise(cx, fid, sid, entered_id, fail);
@@ -2672,9 +2722,33 @@ impl Execution {
             m.map_run_arn = map_run_arn;
         }
         let _ = state_name;
-        let Phase::Map(run) = self.take_phase(fid) else {
+        let Phase::Map(mut run) = self.take_phase(fid) else {
             unreachable!()
         };
+        if let Some(spec) = batch.filter(|_| map.mode == MapMode::Distributed) {
+            // ItemSelector applies to each item, then the items are grouped: each child gets
+            // one batch, and the Map's output has one result per batch.
+            let mut selected = Vec::with_capacity(run.items.len());
+            for index in 0..run.items.len() {
+                let item = run.items[index].clone();
+                let value = match &map.item_selector {
+                    None => Ok(item),
+                    Some(sel) => self.select_item(cx, fid, &run, sel, index, &item),
+                };
+                match value {
+                    Ok(v) => selected.push(v),
+                    Err(fail) => {
+                        self.frame(fid).phase = Phase::Map(run);
+                        self.raise(cx, fid, sid, entered_id, fail);
+                        return;
+                    }
+                }
+            }
+            run.items = spec.group(selected);
+            run.keys = None;
+            run.results = vec![None; run.items.len()];
+            run.batched = true;
+        }
         self.map_continue(cx, fid, run);
     }
 
@@ -2704,8 +2778,8 @@ impl Execution {
             let item = run.items[index].clone();
             // ItemSelector sees the Map's effective input as `$` and the item in `$$.Map.Item`.
             let selected = match &map.item_selector {
-                None => Ok(item),
-                Some(sel) => self.select_item(cx, fid, &run, sel, index, &item),
+                Some(sel) if !run.batched => self.select_item(cx, fid, &run, sel, index, &item),
+                _ => Ok(item),
             };
             let input = match selected {
                 Ok(v) => v,
@@ -3136,6 +3210,89 @@ fn state_id_of(exec: &Execution, fid: u32) -> StateId {
 
 fn account_of(sm_arn: &str) -> &str {
     sm_arn.split(':').nth(4).unwrap_or("123456789012")
+}
+
+/// `ItemReader` and `ResultWriter` (with a `Resource`) talk to Amazon S3, which ironstep does not
+/// have: the Map fails with the error AWS uses for a reader or writer failure.
+fn s3_unavailable(map: &ironstep_asl::Map) -> Option<Failure> {
+    let resource = |v: &Value| v.get("Resource").and_then(Value::as_str).map(str::to_owned);
+    if let Some(r) = &map.item_reader {
+        let what = resource(r).unwrap_or_else(|| "(no Resource)".into());
+        return Some(Failure::named(
+            "States.ItemReaderFailed",
+            format!(
+                "ItemReader {what} is not supported: ironstep has no Amazon S3, so a Map reads its items from the state input (ItemsPath/Items)"
+            ),
+        ));
+    }
+    if let Some(what) = map.result_writer.as_ref().and_then(resource) {
+        return Some(Failure::named(
+            "States.ResultWriterFailed",
+            format!(
+                "ResultWriter {what} is not supported: ironstep has no Amazon S3; remove ResultWriter to get the results in the Map's output"
+            ),
+        ));
+    }
+    None
+}
+
+/// An `ItemBatcher` resolved for one Map run.
+struct BatchSpec {
+    max_items: Option<usize>,
+    max_bytes: Option<usize>,
+    input: Option<Value>,
+}
+
+impl BatchSpec {
+    /// Group items in order: a batch closes when it holds `max_items` items or when one more
+    /// would take its JSON text (with `BatchInput`) over `max_bytes`. A single item larger than
+    /// the byte limit still gets a batch of its own.
+    fn group(&self, items: Vec<Value>) -> Vec<Value> {
+        let base = self
+            .input
+            .as_ref()
+            .map_or(0, |b| json::compact(b).len() + "\"BatchInput\":,".len())
+            + "{\"Items\":[]}".len();
+        let mut batches = Vec::new();
+        let mut current: Vec<Value> = Vec::new();
+        let mut bytes = base;
+        for item in items {
+            let size = json::compact(&item).len() + usize::from(!current.is_empty());
+            let full_items = self.max_items.is_some_and(|m| current.len() >= m);
+            let full_bytes = self.max_bytes.is_some_and(|m| bytes + size > m);
+            if !current.is_empty() && (full_items || full_bytes) {
+                batches.push(self.batch(std::mem::take(&mut current)));
+                bytes = base;
+            }
+            bytes += json::compact(&item).len() + usize::from(!current.is_empty());
+            current.push(item);
+        }
+        if !current.is_empty() {
+            batches.push(self.batch(current));
+        }
+        batches
+    }
+
+    fn batch(&self, items: Vec<Value>) -> Value {
+        let mut obj = JsonMap::new();
+        if let Some(b) = &self.input {
+            obj.insert("BatchInput".into(), b.clone());
+        }
+        obj.insert("Items".into(), Value::Array(items));
+        Value::Object(obj)
+    }
+}
+
+/// `MaxItemsPerBatch` / `MaxInputBytesPerBatch` (or their paths) must be positive integers.
+fn batch_limit(v: Option<f64>, field: &str) -> Result<Option<usize>, Failure> {
+    match v {
+        None => Ok(None),
+        Some(x) if x >= 1.0 && x.fract() == 0.0 => Ok(Some(x as usize)),
+        Some(x) => Err(Failure::runtime(format!(
+            "The {field} field refers to value \"{}\" which is not a positive integer",
+            json::number_text(x)
+        ))),
+    }
 }
 
 fn validate_concurrency(mc: Option<f64>) -> Result<usize, Failure> {
