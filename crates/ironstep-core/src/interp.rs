@@ -111,6 +111,9 @@ pub struct Execution {
     /// waited for the outside world.
     #[serde(default)]
     calls: u64,
+    /// The results a redriven Parallel or Map keeps, used by its first attempt only.
+    #[serde(default)]
+    redrive_results: Option<(StateId, Vec<Option<Value>>)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +121,10 @@ struct RedrivePoint {
     state: StateId,
     input: Value,
     vars: JsonMap<String, Value>,
+    /// A Parallel's branch results or a Map's iteration results at the failure: a redrive
+    /// runs only the slots without one (the failed or aborted branches and iterations).
+    #[serde(default)]
+    results: Option<Vec<Option<Value>>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -293,6 +300,7 @@ impl Execution {
             execution_timer: None,
             history_limit_hit: false,
             redrive_point: None,
+            redrive_results: None,
             calls: 0,
         };
         let mut cx = Cx {
@@ -430,8 +438,8 @@ impl Execution {
     /// that was running when it closed, with that state's input and the top-level variables.
     /// Records `ExecutionRedriven`. Returns `None` when the execution cannot be redriven.
     ///
-    /// AWS re-runs only the failed branches and iterations of a Parallel or Map; ironstep re-runs
-    /// the whole state (a documented simplification).
+    /// As AWS does, a redriven Parallel or Map runs only the branches or iterations that did not
+    /// succeed; the others keep their results and record no new events.
     pub fn redrive(
         &mut self,
         def: &Definition,
@@ -442,6 +450,7 @@ impl Execution {
             return None;
         }
         let point = self.redrive_point.take()?;
+        self.redrive_results = point.results.map(|r| (point.state, r));
         let mut cx = Cx {
             def,
             now,
@@ -721,6 +730,7 @@ impl Execution {
     }
 
     fn close(&mut self, cx: &mut Cx<'_, '_>, outcome: Outcome) {
+        self.redrive_results = None;
         if !matches!(outcome, Outcome::Succeeded(_)) && self.redrive_point.is_none() {
             self.redrive_point = self
                 .frames
@@ -2446,8 +2456,13 @@ impl Execution {
         let started = self.emit_chained(cx, fid, EventKind::ParallelStateStarted);
         let silent = self.frame(fid).silent;
         let n = par.branches.len();
+        let kept = self.kept_results(fid, sid, n);
         let mut children = Vec::with_capacity(n);
         for (i, scope) in par.branches.iter().enumerate() {
+            if kept[i].is_some() {
+                children.push(None);
+                continue;
+            }
             let start = def.scope(*scope).start_at;
             let child = self.alloc(Frame {
                 scope: *scope,
@@ -2468,10 +2483,33 @@ impl Execution {
             self.enqueue(child);
             children.push(Some(child));
         }
+        let remaining = kept.iter().filter(|r| r.is_none()).count();
         if let Phase::Parallel(p) = &mut self.frame(fid).phase {
             p.children = children;
-            p.results = vec![None; n];
-            p.remaining = n;
+            p.results = kept;
+            p.remaining = remaining;
+        }
+        if remaining == 0 {
+            let Phase::Parallel(run) = self.take_phase(fid) else {
+                unreachable!()
+            };
+            self.parallel_succeeded(cx, fid, run);
+        }
+    }
+
+    /// The results a redriven Parallel or Map (top level, first attempt) keeps from the run
+    /// that failed; all `None` otherwise.
+    fn kept_results(&mut self, fid: u32, sid: StateId, n: usize) -> Vec<Option<Value>> {
+        let top = self.frame_ref(fid).is_some_and(|f| f.parent.is_none());
+        match self.redrive_results.take() {
+            Some((state, results)) if top && state == sid && results.len() == n => results,
+            other => {
+                // Not this state's: keep it for the state it belongs to.
+                if !top || other.as_ref().is_some_and(|(state, _)| *state != sid) {
+                    self.redrive_results = other;
+                }
+                vec![None; n]
+            }
         }
     }
 
@@ -2749,6 +2787,8 @@ impl Execution {
             run.results = vec![None; run.items.len()];
             run.batched = true;
         }
+        run.results = self.kept_results(fid, sid, run.items.len());
+        run.done = run.results.iter().filter(|r| r.is_some()).count();
         self.map_continue(cx, fid, run);
     }
 
@@ -2775,6 +2815,10 @@ impl Execution {
         while run.next_index < n && run.running.len() < limit {
             let index = run.next_index;
             run.next_index += 1;
+            if run.results[index].is_some() {
+                // Kept from before a redrive.
+                continue;
+            }
             let item = run.items[index].clone();
             // ItemSelector sees the Map's effective input as `$` and the item in `$$.Map.Item`.
             let selected = match &map.item_selector {
@@ -3143,18 +3187,19 @@ fn final_progress(arn: &str, run: &MapRun, status: &str) -> MapRunProgress {
 
 /// Where a top-level frame would resume if the execution is redriven.
 fn redrive_point_of(frame: &Frame) -> Option<RedrivePoint> {
-    let (state, input) = match &frame.phase {
-        Phase::Enter { state, input, .. } => (*state, input.clone()),
-        Phase::Task(t) => (t.at.state, t.at.raw_input.clone()),
-        Phase::Parallel(p) => (p.at.state, p.at.raw_input.clone()),
-        Phase::Map(m) => (m.at.state, m.at.raw_input.clone()),
-        Phase::Wait(w) => (w.state, w.output.clone()),
+    let (state, input, results) = match &frame.phase {
+        Phase::Enter { state, input, .. } => (*state, input.clone(), None),
+        Phase::Task(t) => (t.at.state, t.at.raw_input.clone(), None),
+        Phase::Parallel(p) => (p.at.state, p.at.raw_input.clone(), Some(p.results.clone())),
+        Phase::Map(m) => (m.at.state, m.at.raw_input.clone(), Some(m.results.clone())),
+        Phase::Wait(w) => (w.state, w.output.clone(), None),
         Phase::Exit { .. } | Phase::Busy => return None,
     };
     Some(RedrivePoint {
         state,
         input,
         vars: frame.vars.clone(),
+        results: results.filter(|r| r.iter().any(Option::is_some)),
     })
 }
 

@@ -482,3 +482,77 @@ fn restoring_a_snapshot_taken_mid_run_and_replaying_the_same_inputs_gives_the_sa
         assert_eq!(exec.outcome(), reference.outcome());
     }
 }
+
+// RedriveExecution API reference: "For workflows that include an Inline Map or Parallel state,
+// RedriveExecution reschedules and redrives only the iterations and branches that failed or
+// aborted."
+
+#[test]
+fn redrive_of_a_parallel_reruns_only_the_failed_and_aborted_branches() {
+    let def = format!(
+        r#"{{"StartAt": "Par", "States": {{"Par": {{"Type": "Parallel", "End": true, "Branches": [
+            {{"StartAt": "A", "States": {{"A": {{"Type": "Task", "Resource": "{LAMBDA}", "End": true}}}}}},
+            {{"StartAt": "B", "States": {{"B": {{"Type": "Task", "Resource": "{LAMBDA}", "End": true}}}}}},
+            {{"StartAt": "C", "States": {{"C": {{"Type": "Task", "Resource": "{LAMBDA}", "End": true}}}}}}]}}}}}}"#
+    );
+    let mut w = World::start(&def, "{}");
+    w.succeed("A", json!("a"));
+    w.fail("B", "Boom", "b failed");
+    assert_eq!(w.error(), "Boom");
+    assert!(w.redrive());
+    assert!(
+        w.tasks.iter().all(|t| &*t.state_name != "A"),
+        "the succeeded branch is not run again: {:?}",
+        w.tasks
+    );
+    w.succeed("B", json!("b"));
+    w.succeed("C", json!("c"));
+    assert_eq!(w.output(), json!(["a", "b", "c"]));
+    assert_eq!(
+        w.types().iter().filter(|t| *t == "TaskScheduled").count(),
+        5,
+        "A once, B and C twice"
+    );
+    w.check_invariants();
+}
+
+#[test]
+fn redrive_of_a_map_reruns_only_the_iterations_that_did_not_succeed() {
+    let def = format!(
+        r#"{{"StartAt": "M", "States": {{"M": {{"Type": "Map", "End": true, "MaxConcurrency": 1,
+            "ItemProcessor": {{"StartAt": "T", "States": {{"T": {{"Type": "Task", "Resource": "{LAMBDA}",
+                "Parameters": {{"item.$": "$"}}, "End": true}}}}}}}}}}}}"#
+    );
+    let mut w = World::start(&def, "[1, 2, 3]");
+    w.succeed("T", json!("r1"));
+    w.fail("T", "Boom", "second item failed");
+    assert_eq!(w.error(), "Boom");
+    assert!(w.redrive());
+    assert_eq!(w.task("T").parameters, json!({"item": 2}), "item 1 is kept");
+    w.succeed("T", json!("r2"));
+    assert_eq!(w.task("T").parameters, json!({"item": 3}));
+    w.succeed("T", json!("r3"));
+    assert_eq!(w.output(), json!(["r1", "r2", "r3"]));
+    w.check_invariants();
+}
+
+#[test]
+fn a_redriven_parallel_that_fails_again_retries_all_branches() {
+    // The kept results serve the first attempt after the redrive only; a Retry re-runs the
+    // whole state as it always does.
+    let def = format!(
+        r#"{{"StartAt": "Par", "States": {{"Par": {{"Type": "Parallel", "End": true,
+            "Retry": [{{"ErrorEquals": ["Again"], "IntervalSeconds": 1, "MaxAttempts": 1}}], "Branches": [
+            {{"StartAt": "A", "States": {{"A": {{"Type": "Task", "Resource": "{LAMBDA}", "End": true}}}}}},
+            {{"StartAt": "B", "States": {{"B": {{"Type": "Task", "Resource": "{LAMBDA}", "End": true}}}}}}]}}}}}}"#
+    );
+    let mut w = World::start(&def, "{}");
+    w.succeed("A", json!("a"));
+    w.fail("B", "Boom", "x");
+    assert!(w.redrive());
+    w.fail("B", "Again", "y");
+    w.run_timers();
+    w.succeed("A", json!("a2"));
+    w.succeed("B", json!("b2"));
+    assert_eq!(w.output(), json!(["a2", "b2"]));
+}
