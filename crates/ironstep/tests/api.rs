@@ -387,3 +387,39 @@ print("ok")
     );
     assert_eq!(out.trim(), "ok");
 }
+
+/// RedriveExecution (API reference): a redriven Parallel re-runs only the branches that failed
+/// or were aborted; the activity of the branch that succeeded is not handed out again.
+#[test]
+fn redrive_reruns_only_the_failed_parallel_branch() {
+    let s = serve(&[]);
+    let out = py(
+        &s,
+        r#"
+act = sfn.create_activity(name="work")["activityArn"]
+d = {"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": True, "Branches": [
+    {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": True}}},
+    {"StartAt": "Later", "States": {
+        "Later": {"Type": "Wait", "Seconds": 1, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$$.Execution.RedriveCount", "NumericEquals": 0, "Next": "F"}], "Default": "Ok"},
+        "F": {"Type": "Fail", "Error": "FirstTime", "Cause": "fails before a redrive"},
+        "Ok": {"Type": "Pass", "Result": "b", "End": True}}}]}}}
+sm = sfn.create_state_machine(name="par", definition=json.dumps(d), roleArn=ROLE)["stateMachineArn"]
+e = sfn.start_execution(stateMachineArn=sm, input="{}")["executionArn"]
+t = sfn.get_activity_task(activityArn=act, workerName="w")
+sfn.send_task_success(taskToken=t["taskToken"], output=json.dumps("a"))
+d1 = wait(e)
+assert d1["status"] == "FAILED" and d1["error"] == "FirstTime", d1
+sfn.redrive_execution(executionArn=e)
+d2 = wait(e)
+assert d2["status"] == "SUCCEEDED", d2
+assert json.loads(d2["output"]) == ["a", "b"], d2["output"]
+assert d2["redriveCount"] == 1, d2
+types = [h["type"] for h in history(e)]
+assert types.count("ActivityScheduled") == 1, types
+assert "ExecutionRedriven" in types, types
+print("ok")
+"#,
+    );
+    assert_eq!(out.trim(), "ok");
+}
