@@ -137,9 +137,14 @@ fn console_in_headless_chromium() {
         .port();
     let log_path = target_dir.join(format!("console-browser-serve-{port}.log"));
     let log = std::fs::File::create(&log_path).expect("server log");
+    // A fresh data directory per run: never the crate folder, never an earlier run's state.
+    let data_dir = target_dir.join(format!("console-browser-data-{port}"));
+    let _ = std::fs::remove_dir_all(&data_dir);
     let server = Kill(
         Command::new(&bin)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(&data_dir)
             .env("IRONSTEP_LOG", "info")
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -170,6 +175,7 @@ fn console_in_headless_chromium() {
         .status()
         .expect("running node");
     drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
     assert!(
         status.success(),
         "the browser tests failed; server log:\n{}",
