@@ -2497,6 +2497,34 @@ impl Execution {
         }
     }
 
+    /// A Parallel or Map whose branches or iterations all finished: `result` goes through
+    /// `ResultSelector`, `ResultPath`/`Output` and `Assign`, then the state exits (or raises,
+    /// with the run still in its phase so that Retry and Catch see it).
+    #[allow(clippy::too_many_arguments)]
+    fn exit_with_result(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        fid: u32,
+        at: &Attempt,
+        flow: &DataFlow,
+        selector: Option<&ironstep_query::template::Template>,
+        next: Transition,
+        result: Value,
+    ) {
+        match result_flow(self, cx, fid, at, flow, selector, result) {
+            Ok((output, assigned)) => {
+                self.frame(fid).phase = Phase::Exit {
+                    state: at.state,
+                    output,
+                    next,
+                    assigned,
+                };
+                self.enqueue(fid);
+            }
+            Err(fail) => self.raise(cx, fid, at.state, at.entered_id, fail),
+        }
+    }
+
     /// The results a redriven Parallel or Map (top level, first attempt) keeps from the run
     /// that failed; all `None` otherwise.
     fn kept_results(&mut self, fid: u32, sid: StateId, n: usize) -> Vec<Option<Value>> {
@@ -2521,34 +2549,18 @@ impl Execution {
         };
         let prev = self.frame(fid).prev;
         self.emit(cx, Some(fid), EventKind::ParallelStateSucceeded, prev);
-        let result = Value::Array(
-            run.results
-                .iter()
-                .map(|r| r.clone().unwrap_or(Value::Null))
-                .collect(),
-        );
+        let result = results_array(&run.results);
         let at = run.at.clone();
         self.frame(fid).phase = Phase::Parallel(run);
-        match result_flow(
-            self,
+        self.exit_with_result(
             cx,
             fid,
             &at,
             &par.flow,
             par.result_selector.as_ref(),
+            par.next,
             result,
-        ) {
-            Ok((output, assigned)) => {
-                self.frame(fid).phase = Phase::Exit {
-                    state: sid,
-                    output,
-                    next: par.next,
-                    assigned,
-                };
-                self.enqueue(fid);
-            }
-            Err(fail) => self.raise(cx, fid, sid, at.entered_id, fail),
-        }
+        );
     }
 
     // ---- Map ---------------------------------------------------------------------------------
@@ -2946,34 +2958,18 @@ impl Execution {
         if exit_prev != 0 {
             self.frame(fid).prev = exit_prev;
         }
-        let result = Value::Array(
-            run.results
-                .iter()
-                .map(|r| r.clone().unwrap_or(Value::Null))
-                .collect(),
-        );
+        let result = results_array(&run.results);
         let at = run.at.clone();
         self.frame(fid).phase = Phase::Map(run);
-        match result_flow(
-            self,
+        self.exit_with_result(
             cx,
             fid,
             &at,
             &map.flow,
             map.result_selector.as_ref(),
+            map.next,
             result,
-        ) {
-            Ok((output, assigned)) => {
-                self.frame(fid).phase = Phase::Exit {
-                    state: sid,
-                    output,
-                    next: map.next,
-                    assigned,
-                };
-                self.enqueue(fid);
-            }
-            Err(fail) => self.raise(cx, fid, sid, at.entered_id, fail),
-        }
+        );
     }
 
     fn map_failed(
@@ -3255,6 +3251,16 @@ fn state_id_of(exec: &Execution, fid: u32) -> StateId {
 
 fn account_of(sm_arn: &str) -> &str {
     sm_arn.split(':').nth(4).unwrap_or("123456789012")
+}
+
+/// Branch or iteration results in order; a slot without one is `null`.
+fn results_array(results: &[Option<Value>]) -> Value {
+    Value::Array(
+        results
+            .iter()
+            .map(|r| r.clone().unwrap_or(Value::Null))
+            .collect(),
+    )
 }
 
 /// `ItemReader` and `ResultWriter` (with a `Resource`) talk to Amazon S3, which ironstep does not
