@@ -188,6 +188,21 @@ struct Attempt {
     retry_timer: Option<TimerId>,
 }
 
+impl Attempt {
+    /// The first attempt of a state just entered.
+    fn first(state: StateId, entered_id: u64, entered_at: Millis, raw_input: Value) -> Self {
+        Attempt {
+            state,
+            entered_id,
+            entered_at,
+            raw_input,
+            retries: Vec::new(),
+            retry_count: 0,
+            retry_timer: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum TaskFlavour {
     /// `Task*` events.
@@ -852,39 +867,15 @@ impl Execution {
             }
             StateKind::Wait(w) => self.enter_wait(cx, fid, sid, w, input, entered_id, entered_at),
             StateKind::Task(_) => {
-                let at = Attempt {
-                    state: sid,
-                    entered_id,
-                    entered_at,
-                    raw_input: input,
-                    retries: Vec::new(),
-                    retry_count: 0,
-                    retry_timer: None,
-                };
+                let at = Attempt::first(sid, entered_id, entered_at, input);
                 self.start_task_attempt(cx, fid, at);
             }
             StateKind::Parallel(_) => {
-                let at = Attempt {
-                    state: sid,
-                    entered_id,
-                    entered_at,
-                    raw_input: input,
-                    retries: Vec::new(),
-                    retry_count: 0,
-                    retry_timer: None,
-                };
+                let at = Attempt::first(sid, entered_id, entered_at, input);
                 self.start_parallel_attempt(cx, fid, at);
             }
             StateKind::Map(_) => {
-                let at = Attempt {
-                    state: sid,
-                    entered_id,
-                    entered_at,
-                    raw_input: input,
-                    retries: Vec::new(),
-                    retry_count: 0,
-                    retry_timer: None,
-                };
+                let at = Attempt::first(sid, entered_id, entered_at, input);
                 self.start_map_attempt(cx, fid, at);
             }
         }
