@@ -539,33 +539,35 @@ async fn describe_state_machine(engine: &Engine, f: &mut Fields<'_>) -> R {
     let v = engine.describe_state_machine(&arn).await?;
     let r = &v.record;
     let mut m = Map::new();
-    match &v.version {
-        Some(ver) => {
-            m.insert("stateMachineArn".into(), json!(ver.arn));
-            m.insert("name".into(), json!(r.name));
-            m.insert("status".into(), json!(r.status));
-            m.insert("definition".into(), json!(ver.definition));
-            m.insert("roleArn".into(), json!(ver.role_arn));
-            m.insert("type".into(), json!(r.machine_type));
-            m.insert("creationDate".into(), ts(ver.creation_date));
-            m.insert("revisionId".into(), json!(ver.revision_id));
-            if let Some(d) = &ver.description {
-                m.insert("description".into(), json!(d));
-            }
-        }
-        None => {
-            m.insert("stateMachineArn".into(), json!(r.arn));
-            m.insert("name".into(), json!(r.name));
-            m.insert("status".into(), json!(r.status));
-            m.insert("definition".into(), json!(r.definition));
-            m.insert("roleArn".into(), json!(r.role_arn));
-            m.insert("type".into(), json!(r.machine_type));
-            m.insert("creationDate".into(), ts(r.creation_date));
-            m.insert("revisionId".into(), json!(r.revision_id));
-            if let Some(d) = &r.description {
-                m.insert("description".into(), json!(d));
-            }
-        }
+    // A version ARN describes that version's definition, role and date; the rest is the machine's.
+    let (arn, definition, role_arn, created, revision_id, description) = match &v.version {
+        Some(ver) => (
+            &ver.arn,
+            &ver.definition,
+            &ver.role_arn,
+            ver.creation_date,
+            &ver.revision_id,
+            &ver.description,
+        ),
+        None => (
+            &r.arn,
+            &r.definition,
+            &r.role_arn,
+            r.creation_date,
+            &r.revision_id,
+            &r.description,
+        ),
+    };
+    m.insert("stateMachineArn".into(), json!(arn));
+    m.insert("name".into(), json!(r.name));
+    m.insert("status".into(), json!(r.status));
+    m.insert("definition".into(), json!(definition));
+    m.insert("roleArn".into(), json!(role_arn));
+    m.insert("type".into(), json!(r.machine_type));
+    m.insert("creationDate".into(), ts(created));
+    m.insert("revisionId".into(), json!(revision_id));
+    if let Some(d) = description {
+        m.insert("description".into(), json!(d));
     }
     m.insert(
         "loggingConfiguration".into(),

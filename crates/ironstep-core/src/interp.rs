@@ -3299,14 +3299,21 @@ impl BatchSpec {
         let mut current: Vec<Value> = Vec::new();
         let mut bytes = base;
         for item in items {
-            let size = json::compact(&item).len() + usize::from(!current.is_empty());
+            // Only measured when a byte limit is set; a comma separates items after the first.
+            let size = if self.max_bytes.is_some() {
+                json::compact(&item).len()
+            } else {
+                0
+            };
             let full_items = self.max_items.is_some_and(|m| current.len() >= m);
-            let full_bytes = self.max_bytes.is_some_and(|m| bytes + size > m);
+            let full_bytes = self
+                .max_bytes
+                .is_some_and(|m| bytes + size + usize::from(!current.is_empty()) > m);
             if !current.is_empty() && (full_items || full_bytes) {
                 batches.push(self.batch(std::mem::take(&mut current)));
                 bytes = base;
             }
-            bytes += json::compact(&item).len() + usize::from(!current.is_empty());
+            bytes += size + usize::from(!current.is_empty());
             current.push(item);
         }
         if !current.is_empty() {

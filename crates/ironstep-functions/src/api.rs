@@ -108,6 +108,14 @@ impl IntoResponse for LambdaApiError {
     }
 }
 
+/// A 200 with the JSON of the value, or the error's own response.
+fn ok_or_error<T: serde::Serialize>(result: Result<T, LambdaApiError>) -> Response {
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(e) => e.into_response(),
+    }
+}
+
 fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
     let body = serde_json::to_vec(value).unwrap_or_default();
     let mut response = (status, body).into_response();
@@ -331,10 +339,7 @@ async fn get_function(
     Path(name): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match f.get_function(&name, q.get("Qualifier").map(String::as_str)) {
-        Ok(info) => json(StatusCode::OK, &info),
-        Err(e) => e.into_response(),
-    }
+    ok_or_error(f.get_function(&name, q.get("Qualifier").map(String::as_str)))
 }
 
 async fn get_function_configuration(
@@ -342,10 +347,7 @@ async fn get_function_configuration(
     Path(name): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match f.get_function_configuration(&name, q.get("Qualifier").map(String::as_str)) {
-        Ok(c) => json(StatusCode::OK, &c),
-        Err(e) => e.into_response(),
-    }
+    ok_or_error(f.get_function_configuration(&name, q.get("Qualifier").map(String::as_str)))
 }
 
 async fn delete_function(
@@ -390,10 +392,7 @@ async fn update_function_code(
             .await
     }
     .await;
-    match result {
-        Ok(c) => json(StatusCode::OK, &c),
-        Err(e) => e.into_response(),
-    }
+    ok_or_error(result)
 }
 
 #[derive(Deserialize)]
@@ -438,10 +437,7 @@ async fn update_function_configuration(
         f.update_function_configuration(&name, update).await
     }
     .await;
-    match result {
-        Ok(c) => json(StatusCode::OK, &c),
-        Err(e) => e.into_response(),
-    }
+    ok_or_error(result)
 }
 
 #[derive(Deserialize)]

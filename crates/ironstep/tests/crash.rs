@@ -10,8 +10,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{py_env, serve, serve_in};
@@ -71,11 +70,7 @@ N = int(os.environ["N"])
 out = {}
 for i in range(N):
     arn = f"arn:aws:states:us-east-1:123456789012:execution:crash:e{i}"
-    d = wait(arn, 300)
-    h = history(arn)
-    ids = [e["id"] for e in h]
-    assert ids == list(range(1, len(h) + 1)), (arn, ids)
-    out[i] = {"status": d["status"], "output": d.get("output"), "types": [e["type"] for e in h]}
+    out[i] = settled(arn, 300)
 print(json.dumps(out))
 "#;
 
@@ -114,28 +109,11 @@ fn standard_executions_survive_sigkill() {
     let mut server = serve_in(&dir, &[]);
     let port = server.port;
     // Start the workload in the background: it retries through the outages.
-    let mut starter = Command::new(common::python())
-        .arg("-")
-        .env("ENDPOINT", server.endpoint())
-        .envs(env(n))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python");
-    starter
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n{WORKLOAD}", common::PRELUDE).as_bytes())
-        .expect("script");
+    let mut starter = common::py_spawn(&server, &env(n), WORKLOAD);
     // Kill at pseudo-random moments (deterministic seed so failures reproduce).
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut pauses = common::KillPauses::new(0x9e37_79b9_7f4a_7c15);
     for k in 0..kills() {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let pause = Duration::from_millis(300 + (seed >> 33) % 1500);
+        let pause = pauses.next(300, 1500);
         std::thread::sleep(pause);
         server.child.kill().expect("SIGKILL"); // SIGKILL on Unix
         let _ = server.child.wait();
@@ -306,27 +284,10 @@ fn nested_parents_and_callbacks_survive_sigkill() {
     let dir = tmp.path().join("data");
     let mut server = serve_in(&dir, &[]);
     let port = server.port;
-    let mut starter = Command::new(common::python())
-        .arg("-")
-        .env("ENDPOINT", server.endpoint())
-        .envs(env.clone())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python");
-    starter
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n{NESTED_WORKLOAD}", common::PRELUDE).as_bytes())
-        .expect("script");
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut starter = common::py_spawn(&server, &env, NESTED_WORKLOAD);
+    let mut pauses = common::KillPauses::new(0x2545_f491_4f6c_dd1d);
     for k in 0..kills() {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let pause = Duration::from_millis(200 + (seed >> 33) % 1300);
+        let pause = pauses.next(200, 1300);
         std::thread::sleep(pause);
         server.child.kill().expect("SIGKILL");
         let _ = server.child.wait();

@@ -14,9 +14,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Server, free_port, py_env, serve, serve_on};
@@ -112,11 +111,7 @@ N = int(os.environ["N"])
 out = {}
 for i in range(N):
     arn = f"arn:aws:states:us-east-1:123456789012:execution:fo-parent:e{i}"
-    d = wait(arn, 600)
-    h = history(arn)
-    ids = [e["id"] for e in h]
-    assert ids == list(range(1, len(h) + 1)), (arn, ids)
-    out[i] = {"status": d["status"], "output": d.get("output"), "types": [e["type"] for e in h]}
+    out[i] = settled(arn, 600)
 # Children: exactly one per parent for each child machine, each started once.
 def all_executions(sm):
     got, token = [], None
@@ -192,21 +187,7 @@ fn executions_survive_killing_nodes_of_a_cluster() {
         .map(|p| format!("http://127.0.0.1:{p}"))
         .collect::<Vec<_>>()
         .join(",");
-    let mut starter = Command::new(common::python())
-        .arg("-")
-        .env("ENDPOINT", nodes[0].endpoint())
-        .envs(env(n, &endpoints))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python");
-    starter
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n{WORKLOAD}", common::PRELUDE).as_bytes())
-        .expect("script");
+    let mut starter = common::py_spawn(&nodes[0], &env(n, &endpoints), WORKLOAD);
     let began = Instant::now();
     // Kill node 1 while executions run, later node 2; then bring both back.
     std::thread::sleep(Duration::from_millis(2500));

@@ -84,6 +84,14 @@ def history(arn):
         out += r["events"]
         token = r.get("nextToken")
         if not token: return out
+def settled(arn, timeout=300):
+    # Wait for the execution to close, check its history ids are contiguous, and return what
+    # must equal an uninterrupted run.
+    d = wait(arn, timeout)
+    h = history(arn)
+    ids = [e["id"] for e in h]
+    assert ids == list(range(1, len(h) + 1)), (arn, ids)
+    return {"status": d["status"], "output": d.get("output"), "types": [e["type"] for e in h]}
 def err(fn, **kw):
     try:
         fn(**kw)
@@ -205,6 +213,14 @@ pub fn py_output(server: &Server, script: &str) -> Output {
 }
 
 fn py_output_env(server: &Server, env: &[(&str, String)], script: &str) -> Output {
+    py_spawn(server, env, script)
+        .wait_with_output()
+        .expect("python output")
+}
+
+/// Start a Python script (the [`PRELUDE`] first, `ENDPOINT` set to the server) in the
+/// background, with stdout and stderr piped: a workload that runs while the test kills servers.
+pub fn py_spawn(server: &Server, env: &[(&str, String)], script: &str) -> Child {
     let mut child = Command::new(python())
         .arg("-")
         .env("ENDPOINT", server.endpoint())
@@ -220,5 +236,23 @@ fn py_output_env(server: &Server, env: &[(&str, String)], script: &str) -> Outpu
         .expect("stdin")
         .write_all(format!("{PRELUDE}\n{script}").as_bytes())
         .expect("write script");
-    child.wait_with_output().expect("python output")
+    child
+}
+
+/// Pseudo-random pauses between kills, from a fixed seed so that a failure reproduces.
+pub struct KillPauses(u64);
+
+impl KillPauses {
+    pub fn new(seed: u64) -> Self {
+        KillPauses(seed)
+    }
+
+    /// The next pause: `base_ms` plus up to `spread_ms`.
+    pub fn next(&mut self, base_ms: u64, spread_ms: u64) -> Duration {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        Duration::from_millis(base_ms + (self.0 >> 33) % spread_ms)
+    }
 }
