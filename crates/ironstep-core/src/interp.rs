@@ -1207,43 +1207,15 @@ impl Execution {
                     Ok(v) => {
                         run.results[link.slot as usize] = Some(v);
                         run.done += 1;
-                        let id = if run.map_run_arn.is_some() {
-                            0
-                        } else {
-                            self.emit(
-                                cx,
-                                Some(pid),
-                                EventKind::MapIterationSucceeded { name, index },
-                                last,
-                            )
-                        };
-                        if last != 0 {
-                            run.iteration_prev = last;
-                        }
-                        if id != 0 {
-                            run.completion_event = id;
-                        }
+                        let kind = EventKind::MapIterationSucceeded { name, index };
+                        self.record_iteration_end(cx, pid, &mut run, kind, last);
                         self.map_continue(cx, pid, run);
                     }
                     Err(err) => {
                         run.failed += 1;
                         run.done += 1;
-                        let id = if run.map_run_arn.is_some() {
-                            0
-                        } else {
-                            self.emit(
-                                cx,
-                                Some(pid),
-                                EventKind::MapIterationFailed { name, index },
-                                last,
-                            )
-                        };
-                        if id != 0 {
-                            run.completion_event = id;
-                        }
-                        if last != 0 {
-                            run.iteration_prev = last;
-                        }
+                        let kind = EventKind::MapIterationFailed { name, index };
+                        self.record_iteration_end(cx, pid, &mut run, kind, last);
                         if run.first_error.is_none() {
                             run.first_error = Some(err.clone());
                         }
@@ -2793,6 +2765,27 @@ impl Execution {
         run.results = self.kept_results(fid, sid, run.items.len());
         run.done = run.results.iter().filter(|r| r.is_some()).count();
         self.map_continue(cx, fid, run);
+    }
+
+    /// An iteration ended: an inline Map records `kind` (a Distributed Map's children record
+    /// nothing in the parent), and the Map's event chain moves on to the iteration's last event.
+    fn record_iteration_end(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        pid: u32,
+        run: &mut MapRun,
+        kind: EventKind,
+        last: u64,
+    ) {
+        if run.map_run_arn.is_none() {
+            let id = self.emit(cx, Some(pid), kind, last);
+            if id != 0 {
+                run.completion_event = id;
+            }
+        }
+        if last != 0 {
+            run.iteration_prev = last;
+        }
     }
 
     /// Start iterations up to the concurrency limit; finish the Map when all are done.
